@@ -1,0 +1,1 @@
+//! Detection engine for ipguard (being built).

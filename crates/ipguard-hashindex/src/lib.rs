@@ -1,0 +1,1 @@
+//! Near-duplicate index of 256-bit perceptual hashes (being built).

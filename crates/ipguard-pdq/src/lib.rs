@@ -1,0 +1,1 @@
+//! PDQ perceptual hashing for ipguard (being built).
