@@ -1,0 +1,348 @@
+//! The immutable, compacted bulk of the index.
+
+use std::collections::HashSet;
+
+use rayon::prelude::*;
+
+use crate::Match;
+use crate::hash::Hash256;
+use crate::plan::{Layout, MAX_RADIUS, Plan, plans};
+
+/// Below this many hashes a segment builds no tables: a linear scan of a few
+/// thousand hashes is as fast as probing and costs no memory.
+const MIN_INDEXED_LEN: usize = 4096;
+
+/// Sorted, immutable hashes with their multi-index tables.
+///
+/// Hashes are stored in ascending id order, so a hash's position is the rank
+/// of its id and removing by id needs only a binary search, not a map.
+#[derive(Default)]
+pub(crate) struct Segment {
+    ids: Vec<u64>,
+    hashes: Vec<Hash256>,
+    tables: Option<Tables>,
+}
+
+struct Tables {
+    layout: Layout,
+    tables: Vec<Table>,
+    /// The plan for each radius 0..=MAX_RADIUS, worked out once per segment.
+    plans: Vec<Plan>,
+}
+
+/// One substring's table: entries grouped by the top `directory_bits` of the
+/// substring, bucket `p` being `entries[directory[p]..directory[p + 1]]`.
+/// Each entry is `residual << position_bits | position`.
+struct Table {
+    directory: Vec<u32>,
+    entries: Vec<u32>,
+}
+
+impl Segment {
+    /// Builds a segment from records sorted by id with no id repeated.
+    pub(crate) fn build(ids: Vec<u64>, hashes: Vec<Hash256>, substrings: Option<usize>) -> Self {
+        debug_assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
+        let tables = if ids.len() < MIN_INDEXED_LEN {
+            None
+        } else {
+            Layout::for_len(ids.len(), substrings).map(|layout| Tables::build(layout, &hashes))
+        };
+        Segment {
+            ids,
+            hashes,
+            tables,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub(crate) fn position_of(&self, id: u64) -> Option<u32> {
+        // Positions fit in u32: `Layout` refuses more, and the index never
+        // builds a segment beyond u32::MAX hashes (see `HashIndex::compact`).
+        self.ids
+            .binary_search(&id)
+            .ok()
+            .map(|position| position as u32)
+    }
+
+    pub(crate) fn records(&self) -> impl Iterator<Item = (u64, Hash256)> + '_ {
+        self.ids.iter().copied().zip(self.hashes.iter().copied())
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let tables = self.tables.as_ref().map_or(0, |tables| {
+            tables
+                .tables
+                .iter()
+                .map(|table| (table.directory.capacity() + table.entries.capacity()) * 4)
+                .sum()
+        });
+        self.ids.capacity() * size_of::<u64>()
+            + self.hashes.capacity() * size_of::<Hash256>()
+            + tables
+    }
+
+    /// Appends to `out` every live hash within `radius` of `query`; positions
+    /// in `removed` are tombstones and are skipped.
+    pub(crate) fn query(
+        &self,
+        query: &Hash256,
+        radius: u32,
+        removed: &HashSet<u32>,
+        out: &mut Vec<Match>,
+    ) {
+        let radius = radius.min(MAX_RADIUS);
+        match &self.tables {
+            Some(tables) => match &tables.plans[radius as usize] {
+                Plan::Tables { radii } => {
+                    self.query_tables(tables, radii, query, radius, removed, out)
+                }
+                Plan::Linear => self.query_linear(query, radius, removed, out),
+            },
+            None => self.query_linear(query, radius, removed, out),
+        }
+    }
+
+    fn query_linear(
+        &self,
+        query: &Hash256,
+        radius: u32,
+        removed: &HashSet<u32>,
+        out: &mut Vec<Match>,
+    ) {
+        for (position, hash) in self.hashes.iter().enumerate() {
+            let distance = hash.distance(query);
+            if distance <= radius && !removed.contains(&(position as u32)) {
+                out.push(Match {
+                    id: self.ids[position],
+                    distance,
+                });
+            }
+        }
+    }
+
+    fn query_tables(
+        &self,
+        tables: &Tables,
+        radii: &[i32],
+        query: &Hash256,
+        radius: u32,
+        removed: &HashSet<u32>,
+        out: &mut Vec<Match>,
+    ) {
+        let layout = &tables.layout;
+        let position_bits = layout.position_bits;
+        let position_mask = (1u32 << position_bits) - 1;
+        let mut candidates = Vec::new();
+        for (index, (table, substring)) in tables.tables.iter().zip(&layout.substrings).enumerate()
+        {
+            let table_radius = radii[index];
+            if table_radius < 0 {
+                continue;
+            }
+            let residual_bits = substring.width - layout.directory_bits;
+            let key = query.bits(substring.start, substring.width);
+            let query_prefix = key >> residual_bits;
+            let query_residual = (key & ((1u32 << residual_bits) - 1)) << position_bits;
+            candidates.clear();
+            for prefix_distance in 0..=table_radius.min(layout.directory_bits as i32) {
+                let residual_limit = (table_radius - prefix_distance) as u32;
+                for_each_flip(layout.directory_bits, prefix_distance as u32, |flip| {
+                    let prefix = (query_prefix ^ flip) as usize;
+                    let start = table.directory[prefix] as usize;
+                    let end = table.directory[prefix + 1] as usize;
+                    let bucket = &table.entries[start..end];
+                    if residual_limit >= residual_bits {
+                        candidates.extend(bucket.iter().map(|entry| entry & position_mask));
+                    } else {
+                        // The residual sits above the position bits, so
+                        // shifting the XOR down leaves only residual bits.
+                        candidates.extend(
+                            bucket
+                                .iter()
+                                .filter(|&&entry| {
+                                    ((entry ^ query_residual) >> position_bits).count_ones()
+                                        <= residual_limit
+                                })
+                                .map(|entry| entry & position_mask),
+                        );
+                    }
+                });
+            }
+            // Verification is a separate pass over the collected positions so
+            // that the processor can overlap the cache misses on the hashes.
+            for &position in &candidates {
+                let hash = &self.hashes[position as usize];
+                let distance = hash.distance(query);
+                if distance <= radius
+                    && first_table_finding(layout, radii, query, hash) == Some(index)
+                    && !removed.contains(&position)
+                {
+                    out.push(Match {
+                        id: self.ids[position as usize],
+                        distance,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The first table whose search at its planned radius reaches `hash`. A match
+/// is reported only from that table, so it is reported exactly once without a
+/// set of seen positions.
+fn first_table_finding(
+    layout: &Layout,
+    radii: &[i32],
+    query: &Hash256,
+    hash: &Hash256,
+) -> Option<usize> {
+    layout
+        .substrings
+        .iter()
+        .zip(radii)
+        .position(|(substring, &radius)| {
+            let difference = query.bits(substring.start, substring.width)
+                ^ hash.bits(substring.start, substring.width);
+            radius >= 0 && difference.count_ones() as i32 <= radius
+        })
+}
+
+/// Calls `visit` with every `bits`-bit mask that has exactly `count` bits set,
+/// in increasing order (Gosper's hack).
+fn for_each_flip(bits: u32, count: u32, mut visit: impl FnMut(u32)) {
+    if count > bits {
+        return;
+    }
+    if count == 0 {
+        visit(0);
+        return;
+    }
+    let limit = 1u64 << bits;
+    let mut mask = (1u64 << count) - 1;
+    while mask < limit {
+        visit(mask as u32);
+        let lowest = mask & mask.wrapping_neg();
+        let ripple = mask + lowest;
+        mask = (((ripple ^ mask) >> 2) / lowest) | ripple;
+    }
+}
+
+impl Tables {
+    fn build(layout: Layout, hashes: &[Hash256]) -> Self {
+        let tables = layout
+            .substrings
+            .par_iter()
+            .map(|substring| {
+                let residual_bits = substring.width - layout.directory_bits;
+                let buckets = 1usize << layout.directory_bits;
+                let mut directory = vec![0u32; buckets + 1];
+                for hash in hashes {
+                    let prefix = hash.bits(substring.start, substring.width) >> residual_bits;
+                    directory[prefix as usize + 1] += 1;
+                }
+                for bucket in 0..buckets {
+                    directory[bucket + 1] += directory[bucket];
+                }
+                // A counting sort: positions are visited in ascending order, so
+                // each bucket lists its positions in ascending order too.
+                let mut cursor = directory.clone();
+                let mut entries = vec![0u32; hashes.len()];
+                for (position, hash) in hashes.iter().enumerate() {
+                    let key = hash.bits(substring.start, substring.width);
+                    let prefix = (key >> residual_bits) as usize;
+                    let residual = key & ((1u32 << residual_bits) - 1);
+                    entries[cursor[prefix] as usize] =
+                        (residual << layout.position_bits) | position as u32;
+                    cursor[prefix] += 1;
+                }
+                Table { directory, entries }
+            })
+            .collect();
+        let plans = plans(&layout, hashes.len());
+        Tables {
+            layout,
+            tables,
+            plans,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::table_radii;
+    use proptest::prelude::*;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    fn flip_bits(hash: Hash256, count: u32, rng: &mut StdRng) -> Hash256 {
+        let mut flipped = hash;
+        let mut positions: Vec<u32> = (0..256).collect();
+        for step in 0..count.min(256) as usize {
+            let pick = rng.gen_range(step..positions.len());
+            positions.swap(step, pick);
+            let bit = positions[step];
+            flipped.0[(bit / 64) as usize] ^= 1 << (bit % 64);
+        }
+        flipped
+    }
+
+    fn sorted(mut matches: Vec<Match>) -> Vec<Match> {
+        matches.sort_unstable();
+        matches
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// The tables are checked directly at every radius, including those
+        /// where the planner would choose a linear scan, on every layout.
+        #[test]
+        fn tables_find_exactly_what_a_linear_scan_finds(
+            seed: u64,
+            len in 1usize..700,
+            substrings in 8usize..=13,
+            radius in 0u32..=72,
+        ) {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let query = Hash256(rng.r#gen());
+            let hashes: Vec<Hash256> = (0..len)
+                .map(|index| match index % 5 {
+                    0 => flip_bits(query, radius, &mut rng),
+                    1 => flip_bits(query, radius + 1, &mut rng),
+                    2 => flip_bits(query, rng.gen_range(0..=radius), &mut rng),
+                    3 => flip_bits(query, 0, &mut rng),
+                    _ => Hash256(rng.r#gen()),
+                })
+                .collect();
+            let layout = Layout::for_len(len, Some(substrings)).unwrap();
+            let radii = table_radii(&layout, len, radius);
+            let tables = Tables::build(layout, &hashes);
+            let segment = Segment { ids: (0..len as u64).map(|id| id * 3).collect(), hashes, tables: None };
+            let removed: HashSet<u32> = (0..len as u32).filter(|position| position % 7 == 3).collect();
+
+            let mut expected = Vec::new();
+            segment.query_linear(&query, radius, &removed, &mut expected);
+            let mut found = Vec::new();
+            segment.query_tables(&tables, &radii, &query, radius, &removed, &mut found);
+            prop_assert_eq!(sorted(found), sorted(expected));
+        }
+    }
+
+    #[test]
+    fn flips_enumerate_every_mask_of_the_given_weight_once() {
+        for bits in [1, 5, 16] {
+            for count in 0..=3 {
+                let mut seen = Vec::new();
+                for_each_flip(bits, count, |mask| seen.push(mask));
+                let expected: Vec<u32> = (0..1u32 << bits)
+                    .filter(|mask| mask.count_ones() == count)
+                    .collect();
+                assert_eq!(seen, expected, "bits {bits} count {count}");
+            }
+        }
+    }
+}
