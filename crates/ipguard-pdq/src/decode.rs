@@ -1,0 +1,157 @@
+//! Safe decoding of untrusted image bytes into the pixels Pillow's
+//! `convert("RGB")` gives, which is what the reference's Python users hash.
+
+use std::io::Cursor;
+
+use image::error::LimitErrorKind;
+use image::{DynamicImage, ImageError, ImageFormat, ImageReader};
+
+use crate::error::PdqError;
+
+/// Bounds on what an untrusted image may make the decoder do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// Largest file or upload read, in bytes.
+    pub max_file_bytes: u64,
+    /// Largest width or height.
+    pub max_side: u32,
+    /// Largest width × height. Hashing needs about 8 bytes a pixel on top of
+    /// the decoded image, so this bounds memory per image in flight.
+    pub max_pixels: u64,
+    /// Largest allocation the decoder itself may make.
+    pub max_decoder_bytes: u64,
+}
+
+impl Default for DecodeLimits {
+    /// 64 megapixels (e.g. 8000×8000) and 64 MiB files: above any product
+    /// photo, below what would let a few hostile files exhaust memory.
+    fn default() -> Self {
+        DecodeLimits {
+            max_file_bytes: 64 << 20,
+            max_side: 32_768,
+            max_pixels: 64_000_000,
+            max_decoder_bytes: 512 << 20,
+        }
+    }
+}
+
+/// Decodes the first frame of a JPEG, PNG, WebP or GIF, recognised by its
+/// content whatever the file was called. No EXIF rotation is applied.
+pub(crate) fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, PdqError> {
+    if bytes.is_empty() {
+        return Err(PdqError::Empty);
+    }
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(PdqError::FileTooLarge {
+            size: bytes.len() as u64,
+            limit: limits.max_file_bytes,
+        });
+    }
+    let format = image::guess_format(bytes).map_err(|_| PdqError::UnsupportedFormat)?;
+    if !matches!(
+        format,
+        ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP | ImageFormat::Gif
+    ) {
+        return Err(PdqError::UnsupportedFormat);
+    }
+
+    // Read the header first so that a decompression bomb is refused with its
+    // claimed size before anything is allocated for it.
+    let (width, height) = reader(bytes, format)
+        .into_dimensions()
+        .map_err(|error| from_image_error(error, limits))?;
+    if width > limits.max_side
+        || height > limits.max_side
+        || u64::from(width) * u64::from(height) > limits.max_pixels
+    {
+        return Err(PdqError::DimensionsTooLarge {
+            width,
+            height,
+            max_side: limits.max_side,
+            max_pixels: limits.max_pixels,
+        });
+    }
+
+    let mut decoder_limits = image::Limits::default();
+    decoder_limits.max_image_width = Some(limits.max_side);
+    decoder_limits.max_image_height = Some(limits.max_side);
+    decoder_limits.max_alloc = Some(limits.max_decoder_bytes);
+    let mut reader = reader(bytes, format);
+    reader.limits(decoder_limits);
+    reader
+        .decode()
+        .map_err(|error| from_image_error(error, limits))
+}
+
+fn reader(bytes: &[u8], format: ImageFormat) -> ImageReader<Cursor<&[u8]>> {
+    let mut reader = ImageReader::new(Cursor::new(bytes));
+    reader.set_format(format);
+    reader
+}
+
+fn from_image_error(error: ImageError, limits: &DecodeLimits) -> PdqError {
+    match error {
+        ImageError::Unsupported(_) => PdqError::UnsupportedFormat,
+        ImageError::Limits(limit) => match limit.kind() {
+            LimitErrorKind::InsufficientMemory => PdqError::MemoryLimit(limits.max_decoder_bytes),
+            _ => PdqError::Corrupt(limit.to_string()),
+        },
+        // Reading from memory only fails at the end of the data.
+        ImageError::IoError(io) => PdqError::Corrupt(format!("truncated ({io})")),
+        other => PdqError::Corrupt(other.to_string()),
+    }
+}
+
+/// 8-bit pixels with 1 to 4 channels (gray, gray+alpha, RGB, RGBA).
+pub(crate) struct EightBit {
+    pub data: Vec<u8>,
+    pub channels: usize,
+}
+
+/// The image's pixels as 8-bit channels the way Pillow reads them: 8-bit
+/// layouts as they are (alpha is ignored later, not composited); 16-bit
+/// colour keeps the high byte, and 16-bit gray is clipped to 255, which is
+/// what Pillow's "I;16" to "RGB" conversion does.
+pub(crate) fn eight_bit(image: DynamicImage) -> EightBit {
+    let high_byte = |values: &[u16]| values.iter().map(|v| (v >> 8) as u8).collect();
+    match image {
+        DynamicImage::ImageLuma8(buffer) => EightBit {
+            data: buffer.into_raw(),
+            channels: 1,
+        },
+        DynamicImage::ImageLumaA8(buffer) => EightBit {
+            data: buffer.into_raw(),
+            channels: 2,
+        },
+        DynamicImage::ImageRgb8(buffer) => EightBit {
+            data: buffer.into_raw(),
+            channels: 3,
+        },
+        DynamicImage::ImageRgba8(buffer) => EightBit {
+            data: buffer.into_raw(),
+            channels: 4,
+        },
+        DynamicImage::ImageLuma16(buffer) => EightBit {
+            data: buffer.iter().map(|v| (*v).min(255) as u8).collect(),
+            channels: 1,
+        },
+        DynamicImage::ImageLumaA16(buffer) => EightBit {
+            data: high_byte(buffer.as_raw()),
+            channels: 2,
+        },
+        DynamicImage::ImageRgb16(buffer) => EightBit {
+            data: high_byte(buffer.as_raw()),
+            channels: 3,
+        },
+        DynamicImage::ImageRgba16(buffer) => EightBit {
+            data: high_byte(buffer.as_raw()),
+            channels: 4,
+        },
+        // Float images come from none of the formats enabled here; convert
+        // them the image crate's way rather than refuse them.
+        other => EightBit {
+            data: other.to_rgb8().into_raw(),
+            channels: 3,
+        },
+    }
+}
