@@ -1,0 +1,734 @@
+//! The engine: a catalog compiled for matching, and the scorer that turns
+//! what the matcher finds into a finding.
+
+use std::cell::RefCell;
+
+use rust_decimal::prelude::ToPrimitive;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::config::DetectionConfig;
+use crate::lexicon::{self, Concept};
+use crate::matcher::{Matcher, MatcherError, MatcherInput, Occurrence, Target, prepare};
+use crate::model::{
+    Action, Catalog, CategoryRule, Field, Finding, Listing, Money, Reason, Rule, SellerContext,
+    VariantKind,
+};
+use crate::normalize::{NormalizedText, normalize_into, warm_up};
+
+/// Errors building an [`Engine`]: the catalog or configuration is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Matcher(#[from] MatcherError),
+    #[error(
+        "brand {brand:?}: reference price for {category:?} is in {currency}, which has no rate in the configuration"
+    )]
+    UnknownCurrency {
+        brand: String,
+        category: String,
+        currency: String,
+    },
+    #[error("thresholds must satisfy 0 <= review ({review}) <= block ({block}) <= 1")]
+    Thresholds { review: f64, block: f64 },
+    #[error("minimum term lengths for fuzzy matching must be at least 2")]
+    FuzzyLength,
+}
+
+struct BrandData {
+    id: String,
+    authorized_sellers: FxHashSet<String>,
+    /// Reference price per category path, in the base currency.
+    msrp: Vec<(String, f64)>,
+}
+
+struct TermData {
+    brand: u32,
+    text: String,
+    /// The term is also an everyday word ("apple", "coach", "苹果"), so it
+    /// only counts with supporting context.
+    ambiguous: bool,
+}
+
+/// A brand term found in a listing.
+#[derive(Debug, Clone)]
+struct BrandHit {
+    term: u32,
+    field: Field,
+    matched: String,
+    variant: Option<VariantKind>,
+    /// The descriptive cue right before it, if any ("for", "compatible with").
+    cue: Option<u32>,
+}
+
+/// Replica wording found in a listing.
+struct ReplicaHit {
+    phrase: u32,
+    field: Field,
+    matched: String,
+}
+
+/// Per-thread buffers reused across listings, so that scanning allocates
+/// only what ends up in the finding.
+#[derive(Default)]
+struct Scratch {
+    text: NormalizedText,
+    occurrences: Vec<Occurrence>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// A text match reported by [`Engine::match_text`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextMatch {
+    pub brand: String,
+    pub term: String,
+    pub matched: String,
+    /// `None` when the term appears as written.
+    pub variant: Option<VariantKind>,
+}
+
+/// The detection engine, built once from a catalog and a configuration and
+/// then shared by every thread. Scanning is pure: the same listing and
+/// seller context always give the same finding.
+pub struct Engine {
+    config: DetectionConfig,
+    brands: Vec<BrandData>,
+    terms: Vec<TermData>,
+    replica: Vec<String>,
+    cues: Vec<&'static str>,
+    concepts: Vec<Concept>,
+    rules: Vec<CategoryRule>,
+    matcher: Matcher,
+}
+
+impl Engine {
+    /// Compiles a catalog. Takes about a second for 20,000 brands.
+    pub fn new(catalog: &Catalog, config: DetectionConfig) -> Result<Engine, BuildError> {
+        if !(0.0 <= config.review_threshold
+            && config.review_threshold <= config.block_threshold
+            && config.block_threshold <= 1.0)
+        {
+            return Err(BuildError::Thresholds {
+                review: config.review_threshold,
+                block: config.block_threshold,
+            });
+        }
+        if config.min_edit_term_len < 2 || config.min_transposition_term_len < 2 {
+            return Err(BuildError::FuzzyLength);
+        }
+        warm_up();
+        let ambiguous_cjk = lexicon::ambiguous_cjk_words();
+        let mut brands = Vec::with_capacity(catalog.brands.len());
+        let mut terms = Vec::new();
+        let mut term_texts = Vec::new();
+        for (index, brand) in catalog.brands.iter().enumerate() {
+            let mut msrp = Vec::with_capacity(brand.msrp.len());
+            for (category, price) in &brand.msrp {
+                let Some(amount) = to_base(&config, price) else {
+                    return Err(BuildError::UnknownCurrency {
+                        brand: brand.id.clone(),
+                        category: category.clone(),
+                        currency: price.currency.clone(),
+                    });
+                };
+                msrp.push((category.clone(), amount));
+            }
+            brands.push(BrandData {
+                id: brand.id.clone(),
+                authorized_sellers: brand.authorized_sellers.iter().cloned().collect(),
+                msrp,
+            });
+            // The brand's name is always one of its terms.
+            let mut seen = FxHashSet::default();
+            for term in std::iter::once(&brand.name).chain(&brand.terms) {
+                let canonical = prepare(term, true).canonical;
+                if canonical.is_empty() || !seen.insert(canonical.clone()) {
+                    continue;
+                }
+                let ambiguous = if canonical.is_ascii() {
+                    lexicon::common_words().contains(&lexicon::word_key(&canonical))
+                } else {
+                    ambiguous_cjk.contains(&lexicon::word_key(&canonical))
+                };
+                terms.push(TermData {
+                    brand: index as u32,
+                    text: term.clone(),
+                    ambiguous,
+                });
+                term_texts.push(term.clone());
+            }
+        }
+        let replica: Vec<String> = config
+            .replica_terms
+            .iter()
+            .map(|phrase| phrase.term.clone())
+            .collect();
+        let cues: Vec<&'static str> = lexicon::descriptive_cues().collect();
+        let concepts = lexicon::concepts();
+        let keywords: Vec<Vec<&str>> = concepts.iter().map(|c| c.keywords.clone()).collect();
+        let matcher = Matcher::build(&MatcherInput {
+            terms: &term_texts,
+            replica: &replica,
+            cues: &cues,
+            keywords: &keywords,
+            min_edit_len: config.min_edit_term_len,
+            min_transposition_len: config.min_transposition_term_len,
+        })?;
+        Ok(Engine {
+            config,
+            brands,
+            terms,
+            replica,
+            cues,
+            concepts,
+            rules: catalog.category_rules.clone(),
+            matcher,
+        })
+    }
+
+    /// The configuration the engine was built with.
+    pub fn config(&self) -> &DetectionConfig {
+        &self.config
+    }
+
+    /// Scans one listing.
+    pub fn scan(&self, listing: &Listing, seller: &SellerContext) -> Finding {
+        self.scan_with(listing, seller, Vec::new())
+    }
+
+    /// Scans one listing and scores it together with reasons found
+    /// elsewhere, such as `ImageMatch` and `RelistedItem` from the image
+    /// index. Those reasons appear in the finding after the engine's own.
+    pub fn scan_with(
+        &self,
+        listing: &Listing,
+        seller: &SellerContext,
+        external: Vec<Reason>,
+    ) -> Finding {
+        let mut evidence = Evidence::default();
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let scratch = &mut *scratch;
+            self.collect(Field::Title, &listing.title, scratch, &mut evidence);
+            if let Some(description) = &listing.description {
+                self.collect(Field::Description, description, scratch, &mut evidence);
+            }
+        });
+        self.score(listing, seller, evidence, external)
+    }
+
+    /// The brand terms found in one text, after every precision rule except
+    /// those that need the whole listing (context for ambiguous terms).
+    /// Meant for tools and benchmarks of the matcher alone.
+    pub fn match_text(&self, text: &str) -> Vec<TextMatch> {
+        let mut evidence = Evidence::default();
+        SCRATCH.with(|scratch| {
+            self.collect(Field::Title, text, &mut scratch.borrow_mut(), &mut evidence);
+        });
+        evidence
+            .brand_hits
+            .into_iter()
+            .filter_map(|hit| {
+                let term = self.terms.get(hit.term as usize)?;
+                Some(TextMatch {
+                    brand: self.brands.get(term.brand as usize)?.id.clone(),
+                    term: term.text.clone(),
+                    matched: hit.matched,
+                    variant: hit.variant,
+                })
+            })
+            .collect()
+    }
+
+    /// Finds everything in one field and adds it to `evidence`.
+    fn collect(&self, field: Field, text: &str, scratch: &mut Scratch, evidence: &mut Evidence) {
+        normalize_into(text, &mut scratch.text);
+        scratch.occurrences.clear();
+        self.matcher.find(&scratch.text, &mut scratch.occurrences);
+        let normalized = &scratch.text;
+        let occurrences = &scratch.occurrences;
+        for occurrence in occurrences {
+            let matched = || normalized.original(text, occurrence.start, occurrence.end);
+            match occurrence.target {
+                Target::Term(term) => {
+                    let Some(data) = self.terms.get(term as usize) else {
+                        continue;
+                    };
+                    let cue = occurrences.iter().find_map(|other| match other.target {
+                        Target::Cue(cue) if cue_precedes(normalized, other, occurrence) => {
+                            Some(cue)
+                        }
+                        _ => None,
+                    });
+                    let matched = matched();
+                    let variant = occurrence
+                        .variant
+                        .or_else(|| lookalike(matched, &data.text));
+                    evidence.brand_hits.push(BrandHit {
+                        term,
+                        field,
+                        matched: matched.to_owned(),
+                        variant,
+                        cue,
+                    });
+                }
+                Target::Replica(phrase) => evidence.replica_hits.push(ReplicaHit {
+                    phrase,
+                    field,
+                    matched: matched().to_owned(),
+                }),
+                Target::Keyword(concept, keyword) => {
+                    if !evidence.concepts.iter().any(|&(c, _)| c == concept) {
+                        evidence.concepts.push((concept, keyword));
+                    }
+                }
+                Target::Cue(_) => {}
+            }
+        }
+    }
+
+    fn score(
+        &self,
+        listing: &Listing,
+        seller: &SellerContext,
+        evidence: Evidence,
+        external: Vec<Reason>,
+    ) -> Finding {
+        let weights = &self.config.weights;
+        let mut reasons = Vec::new();
+        let mut brands: Vec<String> = Vec::new();
+        let mut components: Vec<f64> = Vec::new();
+
+        let brand_order = self.brands_in_order(&evidence.brand_hits);
+        let confirmed = self.confirmed_hits(listing, &evidence, &brand_order);
+        let mut brand_risk: f64 = 0.0;
+        let mut price_risk: f64 = 0.0;
+        let mut authorized_reasons = Vec::new();
+        let mut price_reasons = Vec::new();
+        for brand in brand_order {
+            let hits: Vec<&BrandHit> = confirmed
+                .iter()
+                .filter(|hit| self.brand_of(hit.term) == Some(brand))
+                .copied()
+                .collect();
+            let Some(data) = self.brands.get(brand as usize) else {
+                continue;
+            };
+            if hits.is_empty() {
+                continue;
+            }
+            brands.push(data.id.clone());
+            let authorized = listing
+                .seller_id
+                .as_ref()
+                .filter(|seller| data.authorized_sellers.contains(*seller));
+            let referring: Vec<&BrandHit> = hits
+                .iter()
+                .filter(|hit| hit.cue.is_none())
+                .copied()
+                .collect();
+            let mut risk: f64 = 0.0;
+            if referring.is_empty() {
+                if let Some(hit) = hits.first() {
+                    reasons.push(self.descriptive_reason(&data.id, hit));
+                    risk = weights.descriptive_use;
+                }
+            } else {
+                if let Some(hit) = referring.iter().find(|hit| hit.variant.is_none()) {
+                    reasons.push(self.brand_reason(&data.id, hit));
+                    risk = risk.max(weights.brand_exact);
+                }
+                if let Some(hit) = referring.iter().find(|hit| hit.variant.is_some()) {
+                    reasons.push(self.brand_reason(&data.id, hit));
+                    risk = risk.max(weights.brand_variant);
+                }
+            }
+            if let Some(seller_id) = authorized {
+                authorized_reasons.push(Reason::AuthorizedSeller {
+                    brand: data.id.clone(),
+                    seller_id: seller_id.clone(),
+                });
+                continue;
+            }
+            brand_risk = brand_risk.max(risk);
+            if !referring.is_empty()
+                && let Some((reason, risk)) = self.price_anomaly(listing, data)
+            {
+                price_reasons.push(reason);
+                price_risk = price_risk.max(risk);
+            }
+        }
+        components.push(brand_risk);
+
+        let mut replica_risk: f64 = 0.0;
+        let mut replica_seen = Vec::new();
+        for hit in &evidence.replica_hits {
+            if replica_seen.contains(&hit.phrase) {
+                continue;
+            }
+            replica_seen.push(hit.phrase);
+            let weight = self
+                .config
+                .replica_terms
+                .get(hit.phrase as usize)
+                .map_or(0.0, |phrase| phrase.weight);
+            replica_risk = replica_risk.max(weight);
+            reasons.push(Reason::ReplicaLanguage {
+                term: self
+                    .replica
+                    .get(hit.phrase as usize)
+                    .cloned()
+                    .unwrap_or_default(),
+                matched: hit.matched.clone(),
+                field: hit.field,
+            });
+        }
+        if brand_risk <= weights.descriptive_use {
+            replica_risk *= self.config.replica_without_brand_factor;
+        }
+        components.push(replica_risk);
+
+        let (category_reasons, category_risk) = self.category_rules(listing, &evidence);
+        reasons.extend(category_reasons);
+        components.push(category_risk);
+        reasons.extend(price_reasons);
+        components.push(price_risk);
+        reasons.extend(authorized_reasons);
+
+        for reason in &external {
+            components.push(self.external_weight(reason));
+            if let Some(brand) = reason.brand()
+                && !brands.iter().any(|b| b == brand)
+            {
+                brands.push(brand.to_owned());
+            }
+        }
+        let other_risk = combine(&components);
+        if other_risk > 0.0
+            && let Some((reason, risk)) = self.seller_risk(seller)
+        {
+            reasons.push(reason);
+            components.push(risk);
+        }
+        reasons.extend(external);
+
+        let score = (combine(&components) * 10_000.0).round() / 10_000.0;
+        let action = if score >= self.config.block_threshold {
+            Action::Block
+        } else if score >= self.config.review_threshold {
+            Action::Review
+        } else {
+            Action::Allow
+        };
+        Finding {
+            listing_id: listing.id.clone(),
+            score,
+            action,
+            brands,
+            reasons,
+        }
+    }
+
+    fn brand_of(&self, term: u32) -> Option<u32> {
+        self.terms.get(term as usize).map(|t| t.brand)
+    }
+
+    /// Brands with any hit, in order of first mention.
+    fn brands_in_order(&self, hits: &[BrandHit]) -> Vec<u32> {
+        let mut order = Vec::new();
+        for hit in hits {
+            if let Some(brand) = self.brand_of(hit.term)
+                && !order.contains(&brand)
+            {
+                order.push(brand);
+            }
+        }
+        order
+    }
+
+    /// Drops hits on ambiguous terms that nothing in the listing supports:
+    /// "apple" counts in a phone listing, not in "fresh apples 1 kg" under
+    /// groceries. Support is a listing category the brand sells in, another
+    /// unambiguous term of the same brand, or replica wording.
+    fn confirmed_hits<'e>(
+        &self,
+        listing: &Listing,
+        evidence: &'e Evidence,
+        brands: &[u32],
+    ) -> Vec<&'e BrandHit> {
+        let mut supported: FxHashMap<u32, bool> = FxHashMap::default();
+        for &brand in brands {
+            let unambiguous = evidence.brand_hits.iter().any(|hit| {
+                self.terms
+                    .get(hit.term as usize)
+                    .is_some_and(|t| t.brand == brand && !t.ambiguous)
+            });
+            let sells_in_category = self.brands.get(brand as usize).is_some_and(|data| {
+                listing.category.as_deref().is_some_and(|category| {
+                    data.msrp
+                        .iter()
+                        .any(|(msrp_category, _)| same_department(category, msrp_category))
+                })
+            });
+            supported.insert(
+                brand,
+                unambiguous || sells_in_category || !evidence.replica_hits.is_empty(),
+            );
+        }
+        evidence
+            .brand_hits
+            .iter()
+            .filter(|hit| {
+                self.terms.get(hit.term as usize).is_some_and(|term| {
+                    !term.ambiguous || supported.get(&term.brand).copied().unwrap_or(false)
+                })
+            })
+            .collect()
+    }
+
+    fn brand_reason(&self, brand: &str, hit: &BrandHit) -> Reason {
+        let term = self
+            .terms
+            .get(hit.term as usize)
+            .map(|t| t.text.clone())
+            .unwrap_or_default();
+        match hit.variant {
+            None => Reason::BrandExact {
+                brand: brand.to_owned(),
+                term,
+                matched: hit.matched.clone(),
+                field: hit.field,
+            },
+            Some(variant) => Reason::BrandVariant {
+                brand: brand.to_owned(),
+                term,
+                matched: hit.matched.clone(),
+                field: hit.field,
+                variant,
+            },
+        }
+    }
+
+    fn descriptive_reason(&self, brand: &str, hit: &BrandHit) -> Reason {
+        Reason::DescriptiveUse {
+            brand: brand.to_owned(),
+            term: self
+                .terms
+                .get(hit.term as usize)
+                .map(|t| t.text.clone())
+                .unwrap_or_default(),
+            matched: hit.matched.clone(),
+            field: hit.field,
+            cue: hit
+                .cue
+                .and_then(|cue| self.cues.get(cue as usize))
+                .map(|cue| (*cue).to_owned())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// A price far under the brand's reference price for the listing's category.
+    fn price_anomaly(&self, listing: &Listing, brand: &BrandData) -> Option<(Reason, f64)> {
+        let category = listing.category.as_deref()?;
+        let price = to_base(&self.config, listing.price.as_ref()?)?;
+        let (reference_category, reference) = brand
+            .msrp
+            .iter()
+            .filter(|(msrp_category, _)| within(category, msrp_category))
+            .max_by_key(|(msrp_category, _)| msrp_category.len())?;
+        if *reference <= 0.0 || price < 0.0 {
+            return None;
+        }
+        let ratio = price / reference;
+        let threshold = self.config.price_anomaly_ratio;
+        if ratio >= threshold {
+            return None;
+        }
+        let depth = 1.0 - ratio / threshold;
+        let risk = self.config.weights.price_anomaly * (0.5 + 0.5 * depth);
+        Some((
+            Reason::PriceAnomaly {
+                brand: brand.id.clone(),
+                category: reference_category.clone(),
+                ratio: (ratio * 1000.0).round() / 1000.0,
+            },
+            risk,
+        ))
+    }
+
+    /// Category rules of the listing's platform that its declared category
+    /// or its text (keywords such as "brake pads") fall under.
+    fn category_rules(&self, listing: &Listing, evidence: &Evidence) -> (Vec<Reason>, f64) {
+        let mut reasons = Vec::new();
+        let mut risk: f64 = 0.0;
+        let Some(platform) = listing.platform.as_deref() else {
+            return (reasons, risk);
+        };
+        for rule in &self.rules {
+            if rule.platform != platform && rule.platform != "*" {
+                continue;
+            }
+            let declared = listing
+                .category
+                .as_deref()
+                .is_some_and(|category| within(category, &rule.category));
+            let inferred_from = if declared {
+                None
+            } else {
+                let keyword = evidence.concepts.iter().find_map(|&(concept, keyword)| {
+                    let concept = self.concepts.get(concept as usize)?;
+                    concept
+                        .names_category(&rule.category)
+                        .then(|| concept.keywords.get(keyword as usize))
+                        .flatten()
+                });
+                match keyword {
+                    Some(keyword) => Some((*keyword).to_owned()),
+                    None => continue,
+                }
+            };
+            let factor = if inferred_from.is_some() {
+                self.config.inferred_category_factor
+            } else {
+                1.0
+            };
+            let (reason, weight) = match rule.rule {
+                Rule::Prohibited => (
+                    Reason::ProhibitedCategory {
+                        platform: platform.to_owned(),
+                        category: rule.category.clone(),
+                        inferred_from,
+                    },
+                    self.config.weights.prohibited_category,
+                ),
+                Rule::Restricted => (
+                    Reason::RestrictedCategory {
+                        platform: platform.to_owned(),
+                        category: rule.category.clone(),
+                        inferred_from,
+                    },
+                    self.config.weights.restricted_category,
+                ),
+            };
+            if !reasons.contains(&reason) {
+                reasons.push(reason);
+            }
+            risk = risk.max(weight * factor);
+        }
+        (reasons, risk)
+    }
+
+    /// Prior strikes and a young account raise the risk of a listing that is
+    /// already suspicious; on their own they say nothing about the listing.
+    fn seller_risk(&self, seller: &SellerContext) -> Option<(Reason, f64)> {
+        let weights = &self.config.weights;
+        let strikes = seller.prior_strikes.filter(|&n| n > 0);
+        let young = seller
+            .account_age_days
+            .filter(|&days| days < self.config.new_account_days);
+        let strike_risk = strikes.map_or(0.0, |n| {
+            (f64::from(n) * weights.seller_strike).min(weights.seller_strikes_cap)
+        });
+        let age_risk = if young.is_some() {
+            weights.new_account
+        } else {
+            0.0
+        };
+        let risk = combine(&[strike_risk, age_risk]);
+        (risk > 0.0).then_some((
+            Reason::SellerRisk {
+                prior_strikes: strikes,
+                account_age_days: young,
+            },
+            risk,
+        ))
+    }
+
+    fn external_weight(&self, reason: &Reason) -> f64 {
+        let weights = &self.config.weights;
+        match reason {
+            Reason::ImageMatch { .. } => weights.image_match,
+            Reason::RelistedItem { .. } => weights.relisted_item,
+            Reason::BrandExact { .. } => weights.brand_exact,
+            Reason::BrandVariant { .. } => weights.brand_variant,
+            Reason::DescriptiveUse { .. } => weights.descriptive_use,
+            Reason::ProhibitedCategory { .. } => weights.prohibited_category,
+            Reason::RestrictedCategory { .. } => weights.restricted_category,
+            Reason::PriceAnomaly { .. } => weights.price_anomaly,
+            _ => 0.0,
+        }
+    }
+}
+
+/// Everything found in a listing's text, before scoring.
+#[derive(Default)]
+struct Evidence {
+    brand_hits: Vec<BrandHit>,
+    replica_hits: Vec<ReplicaHit>,
+    /// Category concept and the keyword that revealed it.
+    concepts: Vec<(u32, u32)>,
+}
+
+/// Noisy-OR: independent pieces of evidence, each in [0, 1].
+fn combine(risks: &[f64]) -> f64 {
+    let clear = risks
+        .iter()
+        .fold(1.0, |clear, risk| clear * (1.0 - risk.clamp(0.0, 1.0)));
+    1.0 - clear
+}
+
+fn to_base(config: &DetectionConfig, money: &Money) -> Option<f64> {
+    let currency = money.currency.trim().to_ascii_uppercase();
+    let rate = config.currency_rates.get(&currency)?;
+    Some(money.amount.to_f64()? * rate)
+}
+
+/// `category` is `parent` or one of its sub-categories.
+fn within(category: &str, parent: &str) -> bool {
+    let category = category.trim_matches('/');
+    let parent = parent.trim_matches('/');
+    category.eq_ignore_ascii_case(parent)
+        || (category.len() > parent.len()
+            && category.is_char_boundary(parent.len())
+            && category[..parent.len()].eq_ignore_ascii_case(parent)
+            && category[parent.len()..].starts_with('/'))
+}
+
+/// Both categories share their top-level department ("electronics/…").
+fn same_department(a: &str, b: &str) -> bool {
+    let top = |c: &str| {
+        c.trim_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+    };
+    let (a, b) = (top(a), top(b));
+    !a.is_empty() && a == b
+}
+
+/// A descriptive cue applies to a brand mention that follows it with at most
+/// one word in between ("for Nike shoes", "compatible with the iPhone").
+fn cue_precedes(text: &NormalizedText, cue: &Occurrence, mention: &Occurrence) -> bool {
+    if cue.end > mention.start {
+        return false;
+    }
+    let word_starts = (cue.end..=mention.start)
+        .filter(|&i| text.boundary_at(i) >= crate::normalize::SOFT)
+        .count();
+    word_starts <= 2 && mention.start - cue.end <= 24
+}
+
+/// A plain automaton match can still differ from the term in ways folding
+/// hid: diacritics, other scripts, full-width forms, or `l` for `i`.
+fn lookalike(matched: &str, term: &str) -> Option<VariantKind> {
+    let letters = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
+    (letters(matched) != letters(term)).then_some(VariantKind::Lookalike)
+}

@@ -1,0 +1,587 @@
+//! Finding protected terms, replica wording, descriptive cues and category
+//! keywords in normalised text.
+//!
+//! Everything is found in one pass of a single Aho-Corasick automaton over
+//! the canonical text, so the cost per listing barely depends on catalog
+//! size. Misspellings (one edit) are found without an automaton: each term of
+//! five letters or more is indexed under every string obtained by deleting
+//! one of its letters, and each word of the listing looks up itself and its
+//! own one-letter deletions; two strings within one edit share such a key
+//! (the "symmetric delete" idea). Ordinary dictionary words are skipped
+//! before any of that, which keeps the lookups to the rare unknown words.
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::lexicon::{common_words, word_key};
+use crate::model::VariantKind;
+use crate::normalize::{
+    FLAG_CJK, FLAG_CONTINUATION, FLAG_LEET, HARD, NO_BOUNDARY, NormalizedText, SCRIPT, SOFT,
+    normalize,
+};
+
+/// What a canonical pattern stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// Index into the engine's terms.
+    Term(u32),
+    /// Index into the replica phrases.
+    Replica(u32),
+    /// Index into the descriptive cues.
+    Cue(u32),
+    /// Index of a category concept and of the keyword within it.
+    Keyword(u32, u32),
+}
+
+/// The written shape of a pattern, which decides which matches are genuine.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Shape {
+    /// Bit `i` set: the pattern has a word break before canonical byte `i`
+    /// ("Air Jordan" before `j`), so the text may have one there too.
+    word_breaks: u64,
+    /// Bit `i` set: the pattern itself has a digit at canonical byte `i`, so
+    /// a digit there in the text is not leetspeak.
+    digits: u64,
+    /// Contains CJK: such patterns match anywhere, without word boundaries.
+    cjk: bool,
+    /// Glued matches ("NikeAirMax", "Nikes") are allowed for brand terms.
+    glue: bool,
+}
+
+impl Shape {
+    pub(crate) fn has_word_breaks(&self) -> bool {
+        self.word_breaks != 0
+    }
+}
+
+/// A pattern prepared for the automaton.
+pub(crate) struct Pattern {
+    pub canonical: Vec<u8>,
+    pub shape: Shape,
+}
+
+pub(crate) fn prepare(text: &str, glue: bool) -> Pattern {
+    let normalized = normalize(text);
+    let mut shape = Shape {
+        glue,
+        ..Shape::default()
+    };
+    for (i, unit) in normalized.units.iter().enumerate() {
+        if i < 64 {
+            if i > 0 && unit.boundary >= SOFT {
+                shape.word_breaks |= 1 << i;
+            }
+            if unit.flags & FLAG_LEET != 0 {
+                shape.digits |= 1 << i;
+            }
+        }
+        if unit.flags & FLAG_CJK != 0 {
+            shape.cjk = true;
+        }
+    }
+    Pattern {
+        canonical: normalized.canon,
+        shape,
+    }
+}
+
+/// One accepted occurrence of a pattern in a text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Occurrence {
+    pub target: Target,
+    /// Canonical byte range.
+    pub start: usize,
+    pub end: usize,
+    /// `None` for a plain match, otherwise how the text disguises the pattern.
+    pub variant: Option<VariantKind>,
+}
+
+/// Fuzzy-index entry for one canonical word or deletion key.
+#[derive(Debug, Default)]
+struct KeyEntry {
+    /// The key is an ordinary dictionary word.
+    common_word: bool,
+    /// The key is exactly a protected term.
+    term: bool,
+    /// Terms that equal the key or become it when one letter is deleted.
+    candidates: Vec<u32>,
+}
+
+/// A single-word fuzzy-eligible term, or a multi-word one with its words glued.
+struct FuzzyTerm {
+    canonical: Vec<u8>,
+    multiword: bool,
+}
+
+/// The compiled matcher.
+pub(crate) struct Matcher {
+    automaton: AhoCorasick,
+    /// Per automaton pattern: what it stands for and how it was written.
+    targets: Vec<Vec<(Target, Shape)>>,
+    keys: FxHashMap<u64, KeyEntry>,
+    fuzzy_terms: FxHashMap<u32, FuzzyTerm>,
+    fuzzy_token_len: (usize, usize),
+    min_edit_len: usize,
+    min_transposition_len: usize,
+}
+
+/// Errors building the matcher.
+#[derive(Debug, thiserror::Error)]
+pub enum MatcherError {
+    #[error("cannot build the term automaton: {0}")]
+    Automaton(#[from] aho_corasick::BuildError),
+}
+
+pub(crate) struct MatcherInput<'a> {
+    /// Brand terms by term index.
+    pub terms: &'a [String],
+    pub replica: &'a [String],
+    pub cues: &'a [&'a str],
+    /// Keywords per concept.
+    pub keywords: &'a [Vec<&'a str>],
+    pub min_edit_len: usize,
+    pub min_transposition_len: usize,
+}
+
+impl Matcher {
+    pub(crate) fn build(input: &MatcherInput<'_>) -> Result<Matcher, MatcherError> {
+        let mut ids: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
+        let mut canonicals: Vec<Vec<u8>> = Vec::new();
+        let mut targets: Vec<Vec<(Target, Shape)>> = Vec::new();
+        let mut add = |pattern: Pattern, target: Target| {
+            if pattern.canonical.is_empty() {
+                return;
+            }
+            let next = canonicals.len();
+            let id = *ids.entry(pattern.canonical.clone()).or_insert(next);
+            if id == next {
+                canonicals.push(pattern.canonical);
+                targets.push(Vec::new());
+            }
+            if let Some(list) = targets.get_mut(id) {
+                list.push((target, pattern.shape));
+            }
+        };
+
+        let mut keys: FxHashMap<u64, KeyEntry> = FxHashMap::default();
+        for &word in common_words() {
+            keys.entry(word).or_default().common_word = true;
+        }
+        let mut fuzzy_terms = FxHashMap::default();
+        let mut longest = 0;
+        for (index, term) in input.terms.iter().enumerate() {
+            let index = index as u32;
+            let pattern = prepare(term, true);
+            let ascii = pattern.canonical.is_ascii();
+            if ascii && !pattern.canonical.is_empty() {
+                keys.entry(word_key(&pattern.canonical)).or_default().term = true;
+            }
+            if ascii && pattern.canonical.len() >= input.min_transposition_len {
+                index_deletions(&mut keys, &pattern.canonical, index);
+                longest = longest.max(pattern.canonical.len());
+                fuzzy_terms.insert(
+                    index,
+                    FuzzyTerm {
+                        canonical: pattern.canonical.clone(),
+                        multiword: pattern.shape.has_word_breaks(),
+                    },
+                );
+            }
+            add(pattern, Target::Term(index));
+        }
+        for (index, phrase) in input.replica.iter().enumerate() {
+            add(prepare(phrase, false), Target::Replica(index as u32));
+        }
+        for (index, cue) in input.cues.iter().enumerate() {
+            add(prepare(cue, false), Target::Cue(index as u32));
+        }
+        for (concept, keywords) in input.keywords.iter().enumerate() {
+            for (index, keyword) in keywords.iter().enumerate() {
+                add(
+                    prepare(keyword, false),
+                    Target::Keyword(concept as u32, index as u32),
+                );
+            }
+        }
+        // A DFA is the fastest automaton to search; it is worth its memory
+        // (tens of MB at 60,000 terms) because every listing is searched.
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&canonicals)?;
+        Ok(Matcher {
+            automaton,
+            targets,
+            keys,
+            fuzzy_terms,
+            fuzzy_token_len: (
+                input.min_transposition_len.min(input.min_edit_len - 1),
+                longest + 1,
+            ),
+            min_edit_len: input.min_edit_len,
+            min_transposition_len: input.min_transposition_len,
+        })
+    }
+
+    /// Whether a canonical word is an ordinary dictionary word.
+    pub(crate) fn is_common_word(&self, canonical: &[u8]) -> bool {
+        self.keys
+            .get(&word_key(canonical))
+            .is_some_and(|entry| entry.common_word)
+    }
+
+    /// Every accepted occurrence in `text`, in order of their end.
+    pub(crate) fn find(&self, text: &NormalizedText, out: &mut Vec<Occurrence>) {
+        for found in self.automaton.find_overlapping_iter(&text.canon) {
+            let Some(targets) = self.targets.get(found.pattern().as_usize()) else {
+                continue;
+            };
+            for &(target, shape) in targets {
+                if let Some(variant) = self.accept(text, shape, found.start(), found.end()) {
+                    out.push(Occurrence {
+                        target,
+                        start: found.start(),
+                        end: found.end(),
+                        variant,
+                    });
+                }
+            }
+        }
+        self.find_misspellings(text, out);
+    }
+
+    /// Decides whether a raw automaton hit is a real occurrence; returns the
+    /// variant kind (`Some(None)` for plain) or `None` to reject it.
+    fn accept(
+        &self,
+        text: &NormalizedText,
+        shape: Shape,
+        start: usize,
+        end: usize,
+    ) -> Option<Option<VariantKind>> {
+        let units = &text.units;
+        let mut leet = 0;
+        let mut separators = false;
+        for i in start..end {
+            let unit = units.get(i)?;
+            let offset = i - start;
+            let from_pattern = |mask: u64| offset < 64 && mask & (1 << offset) != 0;
+            if unit.flags & FLAG_LEET != 0 && !from_pattern(shape.digits) {
+                leet += 1;
+            }
+            if i > start && unit.boundary >= SOFT && !from_pattern(shape.word_breaks) {
+                // A space inside a word is only accepted between single
+                // letters ("N I K E"); otherwise two real words happen to
+                // spell the term ("Pu Ma").
+                if unit.boundary == HARD
+                    && !shape.cjk
+                    && !single_letter_before(text, i)
+                    && !single_letter_at(text, i)
+                {
+                    return None;
+                }
+                separators = true;
+            }
+        }
+        // Phrases made of digits ("1:1") are checked digit by digit instead.
+        let digit_phrase = shape.digits != 0 && !shape.glue;
+        if digit_phrase {
+            if !digits_written_as_digits(text, shape, start, end) {
+                return None;
+            }
+        } else if !leet_allowed(leet, end - start) {
+            return None;
+        }
+        if !shape.cjk {
+            let starts = text.boundary_at(start) != NO_BOUNDARY;
+            let ends = text.word_ends_at(end);
+            let glued = shape.glue && self.glued_in_foreign_word(text, start, end);
+            if !(starts && ends || glued) {
+                return None;
+            }
+        }
+        Some(if leet > 0 {
+            Some(VariantKind::Leetspeak)
+        } else if separators {
+            Some(VariantKind::Separators)
+        } else {
+            None
+        })
+    }
+
+    /// A term glued to other letters ("NikeAirMax", "cheapnike") counts when
+    /// the glued word is not itself an ordinary word ("applesauce") and the
+    /// term is a sizeable part of it.
+    fn glued_in_foreign_word(&self, text: &NormalizedText, start: usize, end: usize) -> bool {
+        let term_len = end - start;
+        if term_len < 4 {
+            return false;
+        }
+        let mut word_start = start;
+        while word_start > 0 && text.boundary_at(word_start) < SCRIPT {
+            word_start -= 1;
+        }
+        let mut word_end = end;
+        while word_end < text.canon.len() && text.boundary_at(word_end) < SCRIPT {
+            word_end += 1;
+        }
+        let word = text.canon.get(word_start..word_end).unwrap_or_default();
+        3 * term_len >= word.len() && !self.is_common_word(word)
+    }
+
+    /// One-edit misspellings of fuzzy-eligible terms, word by word and for
+    /// pairs of adjacent words (multi-word terms such as "Air Jordn").
+    fn find_misspellings(&self, text: &NormalizedText, out: &mut Vec<Occurrence>) {
+        let (min_len, max_len) = self.fuzzy_token_len;
+        let mut previous: Option<(usize, usize, bool)> = None;
+        for (start, end) in words(text) {
+            let word = text.canon.get(start..end).unwrap_or_default();
+            if !word.is_ascii() {
+                previous = None;
+                continue;
+            }
+            let entry = self.keys.get(&word_key(word));
+            let common = entry.is_some_and(|e| e.common_word);
+            let known = common || entry.is_some_and(|e| e.term);
+            if !known && (min_len..=max_len).contains(&word.len()) {
+                self.lookup_misspelling(text, word, start, end, false, out);
+            }
+            if let Some((prev_start, prev_end, prev_common)) = previous
+                && !(common && prev_common)
+                && (min_len..=max_len).contains(&(end - prev_start))
+            {
+                let mut pair = [0u8; 128];
+                let first = text.canon.get(prev_start..prev_end).unwrap_or_default();
+                if let Some(joined) = join(&mut pair, first, word) {
+                    self.lookup_misspelling(text, joined, prev_start, end, true, out);
+                }
+            }
+            previous = Some((start, end, common));
+        }
+    }
+
+    fn lookup_misspelling(
+        &self,
+        text: &NormalizedText,
+        word: &[u8],
+        start: usize,
+        end: usize,
+        multiword: bool,
+        out: &mut Vec<Occurrence>,
+    ) {
+        let leet = text.units.get(start..end).map_or(0, |units| {
+            units.iter().filter(|u| u.flags & FLAG_LEET != 0).count()
+        });
+        if !leet_allowed(leet, word.len()) {
+            return;
+        }
+        let mut found: Vec<u32> = Vec::new();
+        let mut consider = |key: &[u8]| {
+            let Some(entry) = self.keys.get(&word_key(key)) else {
+                return;
+            };
+            for &term in &entry.candidates {
+                if found.contains(&term) {
+                    continue;
+                }
+                let Some(fuzzy) = self.fuzzy_terms.get(&term) else {
+                    continue;
+                };
+                if fuzzy.multiword != multiword {
+                    continue;
+                }
+                if let Some(edit) = one_edit(word, &fuzzy.canonical) {
+                    let long_enough = if edit == Edit::Transposition {
+                        fuzzy.canonical.len() >= self.min_transposition_len
+                    } else {
+                        fuzzy.canonical.len() >= self.min_edit_len
+                    };
+                    if long_enough {
+                        found.push(term);
+                    }
+                }
+            }
+        };
+        consider(word);
+        let mut deleted = [0u8; 128];
+        for skip in 0..word.len() {
+            if let Some(key) = delete_at(&mut deleted, word, skip) {
+                consider(key);
+            }
+        }
+        for term in found {
+            out.push(Occurrence {
+                target: Target::Term(term),
+                start,
+                end,
+                variant: Some(VariantKind::Edit),
+            });
+        }
+    }
+}
+
+/// Indexes `canonical` under itself and each of its one-letter deletions.
+fn index_deletions(keys: &mut FxHashMap<u64, KeyEntry>, canonical: &[u8], term: u32) {
+    let mut seen = FxHashSet::default();
+    let mut push = |key: &[u8], keys: &mut FxHashMap<u64, KeyEntry>| {
+        let hash = word_key(key);
+        if seen.insert(hash) {
+            keys.entry(hash).or_default().candidates.push(term);
+        }
+    };
+    push(canonical, keys);
+    let mut deleted = [0u8; 128];
+    for skip in 0..canonical.len() {
+        if let Some(key) = delete_at(&mut deleted, canonical, skip) {
+            push(key, keys);
+        }
+    }
+}
+
+fn delete_at<'b>(buffer: &'b mut [u8; 128], word: &[u8], skip: usize) -> Option<&'b [u8]> {
+    let len = word.len().checked_sub(1)?;
+    let out = buffer.get_mut(..len)?;
+    let (before, after) = (word.get(..skip)?, word.get(skip + 1..)?);
+    out.get_mut(..skip)?.copy_from_slice(before);
+    out.get_mut(skip..)?.copy_from_slice(after);
+    Some(out)
+}
+
+fn join<'b>(buffer: &'b mut [u8; 128], first: &[u8], second: &[u8]) -> Option<&'b [u8]> {
+    let len = first.len() + second.len();
+    let out = buffer.get_mut(..len)?;
+    out.get_mut(..first.len())?.copy_from_slice(first);
+    out.get_mut(first.len()..)?.copy_from_slice(second);
+    Some(out)
+}
+
+/// The words of a text: runs of canonical bytes between separators or
+/// script changes (camel-case steps stay inside a word).
+fn words(text: &NormalizedText) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let len = text.canon.len();
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= len {
+            return None;
+        }
+        let mut end = start + 1;
+        while end < len && text.boundary_at(end) < SCRIPT {
+            end += 1;
+        }
+        let word = (start, end);
+        start = end;
+        Some(word)
+    })
+}
+
+/// Whether the character ending just before byte `i` stands alone.
+fn single_letter_before(text: &NormalizedText, i: usize) -> bool {
+    let mut start = i.saturating_sub(1);
+    while start > 0
+        && text
+            .units
+            .get(start)
+            .is_some_and(|u| u.flags & FLAG_CONTINUATION != 0)
+    {
+        start -= 1;
+    }
+    text.boundary_at(start) >= SOFT
+}
+
+/// Whether the character starting at byte `i` stands alone.
+fn single_letter_at(text: &NormalizedText, i: usize) -> bool {
+    let mut next = i + 1;
+    while text
+        .units
+        .get(next)
+        .is_some_and(|u| u.flags & FLAG_CONTINUATION != 0)
+    {
+        next += 1;
+    }
+    text.boundary_at(next) >= SOFT
+}
+
+/// Phrases made of digits ("1:1") must be written with those digits and
+/// their separators: "II" and "11" are not "1:1".
+fn digits_written_as_digits(text: &NormalizedText, shape: Shape, start: usize, end: usize) -> bool {
+    (start..end).all(|i| {
+        let offset = i - start;
+        let bit = |mask: u64| offset < 64 && mask & (1 << offset) != 0;
+        let unit_flags = text.units.get(i).map_or(0, |u| u.flags);
+        (!bit(shape.digits) || unit_flags & FLAG_LEET != 0)
+            && (!bit(shape.word_breaks) || text.boundary_at(i) >= SOFT)
+    })
+}
+
+/// How many characters of a match may be digits or symbols standing for
+/// letters: none in short terms (so "3M" is not "em"), one in four-letter
+/// terms ("N1ke"), at most half in longer ones ("G0cc1").
+fn leet_allowed(leet: usize, len: usize) -> bool {
+    match len {
+        0..=3 => leet == 0,
+        4 => leet <= 1,
+        _ => 2 * leet <= len,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Edit {
+    Insertion,
+    Deletion,
+    Substitution,
+    Transposition,
+}
+
+/// The single edit that turns `text` into `term`, if exactly one does.
+///
+/// Written by hand rather than taken from an edit-distance crate because it
+/// needs to name the edit and can stop at the first difference in one pass,
+/// which a general distance function does not do.
+fn one_edit(text: &[u8], term: &[u8]) -> Option<Edit> {
+    let prefix = text.iter().zip(term).take_while(|(a, b)| a == b).count();
+    let (a, b) = (text.get(prefix..)?, term.get(prefix..)?);
+    match a.len() as isize - b.len() as isize {
+        0 => {
+            if a.is_empty() {
+                None
+            } else if a.get(1..) == b.get(1..) {
+                Some(Edit::Substitution)
+            } else if a.len() >= 2
+                && a.first() == b.get(1)
+                && a.get(1) == b.first()
+                && a.get(2..) == b.get(2..)
+            {
+                Some(Edit::Transposition)
+            } else {
+                None
+            }
+        }
+        1 => (a.get(1..) == Some(b)).then_some(Edit::Insertion),
+        -1 => (b.get(1..) == Some(a)).then_some(Edit::Deletion),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_edit_names_each_kind_of_edit() {
+        assert_eq!(one_edit(b"addidas", b"adidas"), Some(Edit::Insertion));
+        assert_eq!(one_edit(b"adias", b"adidas"), Some(Edit::Deletion));
+        assert_eq!(one_edit(b"gucca", b"gucci"), Some(Edit::Substitution));
+        assert_eq!(one_edit(b"nkie", b"nike"), Some(Edit::Transposition));
+        assert_eq!(one_edit(b"nike", b"nike"), None);
+        assert_eq!(one_edit(b"nkei", b"nike"), None);
+        assert_eq!(one_edit(b"adds", b"adidas"), None);
+    }
+
+    #[test]
+    fn leet_budget_grows_with_term_length() {
+        assert!(!leet_allowed(1, 2));
+        assert!(leet_allowed(1, 4));
+        assert!(!leet_allowed(2, 4));
+        assert!(leet_allowed(2, 5));
+    }
+}

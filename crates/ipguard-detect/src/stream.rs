@@ -1,0 +1,211 @@
+//! Streaming scan of JSON-lines listings into JSON-lines findings.
+//!
+//! Input is read in chunks of lines by a reader thread while the previous
+//! chunk is scanned on all cores (rayon) and written out in input order, so
+//! memory stays bounded by a few chunks whatever the input size.
+
+use std::io::{BufRead, Write};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::engine::Engine;
+use crate::model::{Action, Listing, SellerContext};
+
+/// How a streaming scan cuts its input.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Lines per chunk handed to the thread pool.
+    pub chunk_lines: usize,
+    /// A chunk is also closed once it holds this many bytes, which bounds
+    /// memory when lines are long.
+    pub chunk_bytes: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            chunk_lines: 8192,
+            chunk_bytes: 8 << 20,
+        }
+    }
+}
+
+/// What a finished scan did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ScanSummary {
+    /// Input lines, each of which produced one output line.
+    pub lines: u64,
+    /// Lines that could not be read as a listing (an error record each).
+    pub errors: u64,
+    pub bytes: u64,
+    pub allow: u64,
+    pub review: u64,
+    pub block: u64,
+    pub elapsed: Duration,
+}
+
+impl ScanSummary {
+    pub fn listings_per_second(&self) -> f64 {
+        self.lines as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    pub fn megabytes_per_second(&self) -> f64 {
+        self.bytes as f64 / 1e6 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Errors that stop a scan: reading the input or writing the output failed.
+/// Malformed lines do not stop it; they become error records.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("reading listings: {0}")]
+    Read(#[source] std::io::Error),
+    #[error("writing findings: {0}")]
+    Write(#[source] std::io::Error),
+}
+
+/// The record written in place of a finding for a line that is not a listing.
+#[derive(Serialize)]
+struct LineError<'a> {
+    line: u64,
+    error: &'a str,
+}
+
+struct Chunk {
+    first_line: u64,
+    lines: Vec<Vec<u8>>,
+    bytes: u64,
+}
+
+enum Outcome {
+    Finding(Action),
+    Error,
+}
+
+/// Scans JSON-lines listings from `input` and writes one JSON line per input
+/// line to `output`, in input order: the finding, or `{"line":N,"error":…}`
+/// (lines numbered from 1) when the line is not a valid listing.
+///
+/// Runs on the current rayon thread pool (wrap the call in
+/// `ThreadPool::install` to choose the number of threads). `progress` is
+/// called after each chunk with the lines and bytes done so far.
+pub fn scan_jsonl<R: BufRead + Send, W: Write>(
+    engine: &Engine,
+    input: R,
+    mut output: W,
+    options: &ScanOptions,
+    progress: &dyn Fn(u64, u64),
+) -> Result<ScanSummary, ScanError> {
+    let started = Instant::now();
+    let mut summary = ScanSummary::default();
+    let chunk_lines = options.chunk_lines.max(1);
+    let chunk_bytes = options.chunk_bytes.max(1);
+    // Two chunks in flight: one being scanned, one being read.
+    let (sender, receiver) = mpsc::sync_channel::<Result<Chunk, std::io::Error>>(1);
+    std::thread::scope(|scope| {
+        scope.spawn(move || read_chunks(input, chunk_lines, chunk_bytes, &sender));
+        let mut rendered: Vec<(Vec<u8>, Outcome)> = Vec::new();
+        for chunk in receiver {
+            let chunk = chunk.map_err(ScanError::Read)?;
+            chunk
+                .lines
+                .par_iter()
+                .enumerate()
+                .map(|(i, line)| render(engine, chunk.first_line + i as u64, line))
+                .collect_into_vec(&mut rendered);
+            for (bytes, outcome) in &rendered {
+                output.write_all(bytes).map_err(ScanError::Write)?;
+                match outcome {
+                    Outcome::Finding(Action::Allow) => summary.allow += 1,
+                    Outcome::Finding(Action::Review) => summary.review += 1,
+                    Outcome::Finding(Action::Block) => summary.block += 1,
+                    Outcome::Error => summary.errors += 1,
+                }
+            }
+            summary.lines += chunk.lines.len() as u64;
+            summary.bytes += chunk.bytes;
+            progress(summary.lines, summary.bytes);
+        }
+        output.flush().map_err(ScanError::Write)
+    })?;
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+fn read_chunks<R: BufRead>(
+    mut input: R,
+    chunk_lines: usize,
+    chunk_bytes: usize,
+    sender: &mpsc::SyncSender<Result<Chunk, std::io::Error>>,
+) {
+    let mut next_line = 1;
+    loop {
+        let mut chunk = Chunk {
+            first_line: next_line,
+            lines: Vec::with_capacity(chunk_lines),
+            bytes: 0,
+        };
+        let mut finished = false;
+        while chunk.lines.len() < chunk_lines && (chunk.bytes as usize) < chunk_bytes {
+            let mut line = Vec::new();
+            match input.read_until(b'\n', &mut line) {
+                Ok(0) => {
+                    finished = true;
+                    break;
+                }
+                Ok(n) => {
+                    chunk.bytes += n as u64;
+                    chunk.lines.push(line);
+                }
+                Err(error) => {
+                    // The receiver is gone only if the scan already failed.
+                    let _ = sender.send(Err(error));
+                    return;
+                }
+            }
+        }
+        next_line += chunk.lines.len() as u64;
+        if !chunk.lines.is_empty() && sender.send(Ok(chunk)).is_err() {
+            return;
+        }
+        if finished {
+            return;
+        }
+    }
+}
+
+/// One output line (with its newline) for one input line.
+fn render(engine: &Engine, line_number: u64, line: &[u8]) -> (Vec<u8>, Outcome) {
+    let trimmed = line.strip_suffix(b"\n").unwrap_or(line);
+    let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
+    let parsed = if trimmed.iter().all(u8::is_ascii_whitespace) {
+        Err("empty line".to_owned())
+    } else {
+        serde_json::from_slice::<Listing>(trimmed).map_err(|error| error.to_string())
+    };
+    let (serialized, outcome) = match parsed {
+        Ok(listing) => {
+            let finding = engine.scan(&listing, &SellerContext::default());
+            let action = finding.action;
+            (serde_json::to_vec(&finding), Outcome::Finding(action))
+        }
+        Err(error) => (
+            serde_json::to_vec(&LineError {
+                line: line_number,
+                error: &error,
+            }),
+            Outcome::Error,
+        ),
+    };
+    // Serialising our own plain structs cannot fail; should it ever, the
+    // line still gets a record rather than vanishing.
+    let mut bytes = serialized.unwrap_or_else(|_| {
+        format!("{{\"line\":{line_number},\"error\":\"internal: cannot serialise finding\"}}")
+            .into_bytes()
+    });
+    bytes.push(b'\n');
+    (bytes, outcome)
+}

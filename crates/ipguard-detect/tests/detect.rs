@@ -1,0 +1,362 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Behaviour of the engine as the service and the CLI rely on it.
+
+use ipguard_detect::{
+    Action, Catalog, DetectionConfig, Engine, Finding, Listing, Reason, SellerContext, VariantKind,
+};
+
+fn catalog() -> Catalog {
+    serde_json::from_value(serde_json::json!({
+        "brands": [
+            {"id": "nike", "name": "Nike", "terms": ["Nike", "Air Jordan", "耐克"],
+             "msrp": {"shoes/sneakers": {"amount": "120", "currency": "USD"}},
+             "authorized_sellers": ["S1"], "reference_images": []},
+            {"id": "adidas", "name": "Adidas", "terms": ["adidas", "阿迪达斯"],
+             "msrp": {"shoes/sneakers": {"amount": "100", "currency": "USD"}}},
+            {"id": "gucci", "name": "Gucci", "terms": ["Gucci"],
+             "msrp": {"bags/handbags": {"amount": "1500", "currency": "EUR"}}},
+            {"id": "apple", "name": "Apple", "terms": ["Apple", "iPhone", "苹果"],
+             "msrp": {"electronics/phones": {"amount": "799", "currency": "USD"}}},
+            {"id": "coach", "name": "Coach", "terms": ["Coach"],
+             "msrp": {"bags/handbags": {"amount": "350", "currency": "USD"}}},
+            {"id": "louis-vuitton", "name": "Louis Vuitton", "terms": ["Louis Vuitton", "路易威登"],
+             "msrp": {"bags/handbags": {"amount": "2000", "currency": "USD"}}}
+        ],
+        "category_rules": [
+            {"platform": "bazaar", "category": "auto/airbags", "rule": "prohibited"},
+            {"platform": "bazaar", "category": "auto/brake-pads", "rule": "prohibited"},
+            {"platform": "mall", "category": "health/supplements", "rule": "restricted"}
+        ]
+    }))
+    .unwrap()
+}
+
+fn engine() -> Engine {
+    Engine::new(&catalog(), DetectionConfig::default()).unwrap()
+}
+
+fn listing(title: &str) -> Listing {
+    Listing {
+        id: "L1".into(),
+        platform: Some("bazaar".into()),
+        seller_id: Some("S9".into()),
+        title: title.into(),
+        ..Listing::default()
+    }
+}
+
+fn scan(engine: &Engine, listing: &Listing) -> Finding {
+    engine.scan(listing, &SellerContext::default())
+}
+
+fn brands_of(engine: &Engine, title: &str) -> Vec<String> {
+    scan(engine, &listing(title)).brands
+}
+
+fn variant_of(finding: &Finding) -> Option<VariantKind> {
+    finding.reasons.iter().find_map(|reason| match reason {
+        Reason::BrandVariant { variant, .. } => Some(*variant),
+        _ => None,
+    })
+}
+
+#[test]
+fn every_evasion_in_the_issue_is_found() {
+    let engine = engine();
+    let cases = [
+        ("Nïke running shoes", "nike", VariantKind::Lookalike),
+        ("ＡＤＩＤＡＳ superstar", "adidas", VariantKind::Lookalike),
+        ("N\u{0456}ke air max", "nike", VariantKind::Lookalike), // Cyrillic і
+        ("Nlke trainers", "nike", VariantKind::Lookalike),
+        ("N1ke trainers", "nike", VariantKind::Leetspeak),
+        ("Gucc1 wallet", "gucci", VariantKind::Leetspeak),
+        ("4didas hoodie", "adidas", VariantKind::Leetspeak),
+        ("Addidas slides", "adidas", VariantKind::Edit),
+        ("Adias slides", "adidas", VariantKind::Edit),
+        ("Nkie socks", "nike", VariantKind::Edit),
+        // `l` for `i` is a lookalike, whichever way it is typed.
+        ("Guccl belt", "gucci", VariantKind::Lookalike),
+        ("Guxci belt", "gucci", VariantKind::Edit),
+        ("Louis Vuiton speedy", "louis-vuitton", VariantKind::Edit),
+        ("Air Jordn 1", "nike", VariantKind::Edit),
+        ("N.i.k.e sneakers", "nike", VariantKind::Separators),
+        ("G-U-C-C-I bag", "gucci", VariantKind::Separators),
+        ("N I K E shoes", "nike", VariantKind::Separators),
+    ];
+    for (title, brand, variant) in cases {
+        let finding = scan(&engine, &listing(title));
+        assert_eq!(finding.brands, vec![brand.to_owned()], "{title}");
+        assert_eq!(variant_of(&finding), Some(variant), "{title}");
+    }
+}
+
+#[test]
+fn glued_words_and_cjk_terms_inside_longer_strings_are_found() {
+    let engine = engine();
+    assert_eq!(brands_of(&engine, "NikeAirMax 90 white"), ["nike"]);
+    assert_eq!(brands_of(&engine, "nikeairmax 90 white"), ["nike"]);
+    assert_eq!(brands_of(&engine, "正品耐克运动鞋男款"), ["nike"]);
+    assert_eq!(brands_of(&engine, "阿迪达斯三叶草卫衣"), ["adidas"]);
+    assert_eq!(brands_of(&engine, "Air Jordan 1 retro"), ["nike"]);
+    assert_eq!(brands_of(&engine, "AirJordan 1 retro"), ["nike"]);
+}
+
+#[test]
+fn a_match_reports_term_matched_text_and_field() {
+    let engine = engine();
+    let mut item = listing("sports shoes");
+    item.description = Some("genuine N1ke quality".into());
+    let finding = scan(&engine, &item);
+    assert_eq!(
+        finding.reasons.first(),
+        Some(&Reason::BrandVariant {
+            brand: "nike".into(),
+            term: "Nike".into(),
+            matched: "N1ke".into(),
+            field: ipguard_detect::Field::Description,
+            variant: VariantKind::Leetspeak,
+        })
+    );
+}
+
+#[test]
+fn brands_inside_ordinary_words_are_not_flagged() {
+    let engine = engine();
+    for title in [
+        "nickel plated hooks",
+        "homemade applesauce jar",
+        "pineapple slicer",
+        "mini kettle 1L",
+        "nice bike for kids",
+        "comfortable couch cover",
+    ] {
+        assert!(brands_of(&engine, title).is_empty(), "{title}");
+    }
+}
+
+#[test]
+fn a_brand_that_is_a_common_word_needs_context() {
+    let engine = engine();
+    let mut apples = listing("Fresh apples 1 kg");
+    apples.category = Some("groceries/fruit".into());
+    assert!(scan(&engine, &apples).brands.is_empty());
+
+    let mut whistle = listing("soccer coach whistle");
+    whistle.category = Some("sports/accessories".into());
+    assert!(scan(&engine, &whistle).brands.is_empty());
+
+    let mut bag = listing("Coach leather tote");
+    bag.category = Some("bags/handbags".into());
+    assert_eq!(scan(&engine, &bag).brands, ["coach"]);
+
+    // Another term of the same brand is context too.
+    assert_eq!(brands_of(&engine, "Apple iPhone 15 128GB"), ["apple"]);
+}
+
+#[test]
+fn short_terms_are_not_matched_through_one_edit() {
+    let engine = engine();
+    for title in ["Mike's bike shop", "nice like new", "Nikon camera"] {
+        assert!(brands_of(&engine, title).is_empty(), "{title}");
+    }
+}
+
+#[test]
+fn descriptive_use_is_reported_with_low_risk() {
+    let engine = engine();
+    let finding = scan(&engine, &listing("Clear case compatible with iPhone 15"));
+    assert_eq!(finding.brands, ["apple"]);
+    assert!(matches!(
+        finding.reasons.first(),
+        Some(Reason::DescriptiveUse { brand, .. }) if brand == "apple"
+    ));
+    assert_eq!(finding.action, Action::Allow);
+
+    let laces = scan(&engine, &listing("replacement laces for Nike shoes"));
+    assert!(matches!(
+        laces.reasons.first(),
+        Some(Reason::DescriptiveUse { .. })
+    ));
+    let plain = scan(&engine, &listing("Nike shoes"));
+    assert!(laces.score < plain.score);
+}
+
+#[test]
+fn replica_language_in_any_case_or_spacing_raises_the_score() {
+    let engine = engine();
+    let plain = scan(&engine, &listing("Gucci bag"));
+    for title in [
+        "Gucci bag REPLICA",
+        "Gucci bag r e p l i c a",
+        "Gucci bag 1:1 mirror quality",
+        "Gucci bag AAA",
+        "高仿 Gucci 包",
+    ] {
+        let finding = scan(&engine, &listing(title));
+        assert!(
+            finding
+                .reasons
+                .iter()
+                .any(|r| r.kind() == "replica_language"),
+            "{title}"
+        );
+        assert!(finding.score > plain.score, "{title}");
+    }
+    let size = scan(&engine, &listing("Nike shoes size 11"));
+    assert!(!size.reasons.iter().any(|r| r.kind() == "replica_language"));
+}
+
+#[test]
+fn prohibited_categories_apply_per_platform_and_are_inferred_from_text() {
+    let engine = engine();
+    let mut declared = listing("driver side module");
+    declared.category = Some("auto/airbags".into());
+    assert_eq!(scan(&engine, &declared).action, Action::Block);
+
+    let mut miscategorised = listing("Front brake pads set for sedan");
+    miscategorised.category = Some("home/garden".into());
+    let finding = scan(&engine, &miscategorised);
+    assert!(matches!(
+        finding.reasons.first(),
+        Some(Reason::ProhibitedCategory {
+            inferred_from: Some(_),
+            ..
+        })
+    ));
+    assert_eq!(finding.action, Action::Block);
+
+    let mut elsewhere = miscategorised.clone();
+    elsewhere.platform = Some("mall".into());
+    assert_eq!(scan(&engine, &elsewhere).action, Action::Allow);
+}
+
+#[test]
+fn price_far_under_reference_is_an_anomaly_after_currency_conversion() {
+    let engine = engine();
+    let mut cheap = listing("Nike Air Max");
+    cheap.category = Some("shoes/sneakers".into());
+    cheap.price =
+        serde_json::from_value(serde_json::json!({"amount": "100", "currency": "CNY"})).unwrap();
+    let finding = scan(&engine, &cheap);
+    let ratio = finding.reasons.iter().find_map(|r| match r {
+        Reason::PriceAnomaly { ratio, .. } => Some(*ratio),
+        _ => None,
+    });
+    // 100 CNY is about 14 USD against a reference of 120 USD.
+    assert!(ratio.is_some_and(|r| r < 0.2), "{finding:?}");
+
+    let mut fair = cheap.clone();
+    fair.price =
+        serde_json::from_value(serde_json::json!({"amount": 110, "currency": "USD"})).unwrap();
+    assert!(
+        !scan(&engine, &fair)
+            .reasons
+            .iter()
+            .any(|r| r.kind() == "price_anomaly")
+    );
+}
+
+#[test]
+fn authorised_sellers_carry_no_brand_risk() {
+    let engine = engine();
+    let mut item = listing("Nike Air Max");
+    item.seller_id = Some("S1".into());
+    let finding = scan(&engine, &item);
+    assert_eq!(finding.brands, ["nike"]);
+    assert_eq!(finding.score, 0.0);
+    assert!(
+        finding
+            .reasons
+            .iter()
+            .any(|r| r.kind() == "authorized_seller")
+    );
+}
+
+#[test]
+fn strikes_and_young_accounts_raise_risk_of_suspicious_listings_only() {
+    let engine = engine();
+    let risky = SellerContext {
+        prior_strikes: Some(2),
+        account_age_days: Some(3),
+    };
+    let suspicious = listing("N1ke shoes");
+    let clean = listing("plain white shoes");
+    let base = engine.scan(&suspicious, &SellerContext::default());
+    let raised = engine.scan(&suspicious, &risky);
+    assert!(raised.score > base.score);
+    assert!(raised.reasons.iter().any(|r| r.kind() == "seller_risk"));
+    assert_eq!(engine.scan(&clean, &risky).score, 0.0);
+}
+
+#[test]
+fn external_image_matches_are_scored_with_the_text() {
+    let engine = engine();
+    let item = listing("Nike shoes");
+    let image = Reason::ImageMatch {
+        brand: Some("nike".into()),
+        image: "a.jpg".into(),
+        reference: "ref/nike1.jpg".into(),
+        distance: 12,
+    };
+    let alone = scan(&engine, &item);
+    let with_image = engine.scan_with(&item, &SellerContext::default(), vec![image.clone()]);
+    assert!(with_image.score > alone.score);
+    assert_eq!(with_image.reasons.last(), Some(&image));
+}
+
+#[test]
+fn thresholds_map_scores_to_actions() {
+    let engine = engine();
+    assert_eq!(
+        scan(&engine, &listing("white cotton t-shirt")).action,
+        Action::Allow
+    );
+    assert_eq!(scan(&engine, &listing("N1ke shoes")).action, Action::Review);
+    assert_eq!(
+        scan(&engine, &listing("N1ke shoes replica")).action,
+        Action::Block
+    );
+    let strict = DetectionConfig {
+        review_threshold: 0.1,
+        ..DetectionConfig::default()
+    };
+    let strict = Engine::new(&catalog(), strict).unwrap();
+    assert_eq!(scan(&strict, &listing("Nike shoes")).action, Action::Review);
+}
+
+#[test]
+fn findings_serialise_in_the_design_format() {
+    let engine = engine();
+    let finding = scan(&engine, &listing("Nlke shoes"));
+    let json = serde_json::to_value(&finding).unwrap();
+    assert_eq!(json["listing_id"], "L1");
+    assert_eq!(json["action"], "review");
+    assert_eq!(json["brands"], serde_json::json!(["nike"]));
+    assert_eq!(json["reasons"][0]["kind"], "brand_variant");
+    assert_eq!(json["reasons"][0]["matched"], "Nlke");
+    assert_eq!(json["reasons"][0]["field"], "title");
+}
+
+#[test]
+fn listings_parse_leniently() {
+    let listing: Listing = serde_json::from_str(
+        r#"{"id":"L1","title":"x","price":"cheap","extra":{"a":1},"images":[]}"#,
+    )
+    .unwrap();
+    assert_eq!(listing.price, None);
+    let listing: Listing =
+        serde_json::from_str(r#"{"id":"L2","price":{"amount":19.9,"currency":"USD"}}"#).unwrap();
+    assert!(listing.price.is_some());
+}
+
+#[test]
+fn unknown_currency_in_the_catalog_is_a_build_error() {
+    let mut catalog = catalog();
+    if let Some(brand) = catalog.brands.first_mut() {
+        brand
+            .msrp
+            .values_mut()
+            .for_each(|m| m.currency = "XYZ".into());
+    }
+    assert!(Engine::new(&catalog, DetectionConfig::default()).is_err());
+}
