@@ -1,0 +1,1 @@
+//! Rows read back from storage.
