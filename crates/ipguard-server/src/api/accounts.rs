@@ -422,3 +422,44 @@ async fn create_user(
     });
     created(Created { id })
 }
+
+/// Creates a user and an API key outside any request: the first
+/// administrator (`ipguard user create`), the demo, and tests.
+pub async fn bootstrap_user(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    role: Role,
+    org_id: Option<i64>,
+    seller_id: Option<i64>,
+) -> ApiResult<(i64, String)> {
+    let email = email.trim().to_lowercase();
+    check_credentials(&email, password)?;
+    let password_hash = hash_password(password)?;
+    let (key, key_hash) = new_secret("igk_");
+    let user_id = in_tx!(state, |tx| {
+        let user_id = insert_user(
+            &mut tx,
+            &email,
+            &password_hash,
+            role,
+            &email,
+            org_id,
+            seller_id,
+        )
+        .await?;
+        insert_api_key(&mut tx, user_id, "bootstrap", &key_hash).await?;
+        audit::append(
+            &mut tx,
+            &Actor::System,
+            "user.created",
+            "user",
+            user_id,
+            &json!(null),
+            &json!({"email": email, "role": role}),
+        )
+        .await?;
+        user_id
+    });
+    Ok((user_id, key))
+}

@@ -1,7 +1,7 @@
 //! The REST API under `/api/v1`. Every handler is registered together with
 //! its OpenAPI description, so the document cannot drift from the routes.
 
-mod accounts;
+pub mod accounts;
 mod marketplace;
 mod notices;
 mod review;
