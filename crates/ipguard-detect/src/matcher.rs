@@ -60,6 +60,22 @@ pub(crate) struct Pattern {
     pub shape: Shape,
 }
 
+impl Pattern {
+    /// First and last word of a multi-word pattern.
+    fn edge_words(&self) -> Option<(&[u8], &[u8])> {
+        let breaks = self.shape.word_breaks;
+        if breaks == 0 {
+            return None;
+        }
+        let first_break = breaks.trailing_zeros() as usize;
+        let last_break = 63 - breaks.leading_zeros() as usize;
+        Some((
+            self.canonical.get(..first_break)?,
+            self.canonical.get(last_break..)?,
+        ))
+    }
+}
+
 pub(crate) fn prepare(text: &str, glue: bool) -> Pattern {
     let normalized = normalize(text);
     let mut shape = Shape {
@@ -94,13 +110,13 @@ pub(crate) struct Occurrence {
     pub end: usize,
     /// `None` for a plain match, otherwise how the text disguises the pattern.
     pub variant: Option<VariantKind>,
+    /// Found glued to other letters rather than between word boundaries.
+    pub glued: bool,
 }
 
-/// Fuzzy-index entry for one canonical word or deletion key.
+/// Fuzzy-index entry for one canonical term or deletion key.
 #[derive(Debug, Default)]
 struct KeyEntry {
-    /// The key is an ordinary dictionary word.
-    common_word: bool,
     /// The key is exactly a protected term.
     term: bool,
     /// Terms that equal the key or become it when one letter is deleted.
@@ -119,6 +135,9 @@ pub(crate) struct Matcher {
     /// Per automaton pattern: what it stands for and how it was written.
     targets: Vec<Vec<(Target, Shape)>>,
     keys: FxHashMap<u64, KeyEntry>,
+    filter: KeyFilter,
+    /// First and last words of multi-word terms.
+    edge_words: FxHashSet<u64>,
     fuzzy_terms: FxHashMap<u32, FuzzyTerm>,
     fuzzy_token_len: (usize, usize),
     min_edit_len: usize,
@@ -164,10 +183,8 @@ impl Matcher {
         };
 
         let mut keys: FxHashMap<u64, KeyEntry> = FxHashMap::default();
-        for &word in common_words() {
-            keys.entry(word).or_default().common_word = true;
-        }
         let mut fuzzy_terms = FxHashMap::default();
+        let mut edge_words = FxHashSet::default();
         let mut longest = 0;
         for (index, term) in input.terms.iter().enumerate() {
             let index = index as u32;
@@ -178,6 +195,10 @@ impl Matcher {
             }
             if ascii && pattern.canonical.len() >= input.min_transposition_len {
                 index_deletions(&mut keys, &pattern.canonical, index);
+                if let Some((first, last)) = pattern.edge_words() {
+                    edge_words.insert(word_key(first));
+                    edge_words.insert(word_key(last));
+                }
                 longest = longest.max(pattern.canonical.len());
                 fuzzy_terms.insert(
                     index,
@@ -209,10 +230,13 @@ impl Matcher {
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&canonicals)?;
+        let filter = KeyFilter::new(keys.keys().copied(), keys.len());
         Ok(Matcher {
             automaton,
             targets,
             keys,
+            filter,
+            edge_words,
             fuzzy_terms,
             fuzzy_token_len: (
                 input.min_transposition_len.min(input.min_edit_len - 1),
@@ -223,30 +247,44 @@ impl Matcher {
         })
     }
 
-    /// Whether a canonical word is an ordinary dictionary word.
+    /// Whether a canonical word is an ordinary dictionary word. The
+    /// dictionary is a set of its own, a few times smaller than the term
+    /// index, because nearly every word of a listing is looked up in it.
     pub(crate) fn is_common_word(&self, canonical: &[u8]) -> bool {
-        self.keys
-            .get(&word_key(canonical))
-            .is_some_and(|entry| entry.common_word)
+        common_words().contains(&word_key(canonical))
+    }
+
+    /// The term-index entry of a canonical word, consulting the filter first.
+    fn entry(&self, canonical: &[u8]) -> Option<&KeyEntry> {
+        let key = word_key(canonical);
+        if self.filter.may_contain(key) {
+            self.keys.get(&key)
+        } else {
+            None
+        }
     }
 
     /// Every accepted occurrence in `text`, in order of their end.
     pub(crate) fn find(&self, text: &NormalizedText, out: &mut Vec<Occurrence>) {
+        let first = out.len();
         for found in self.automaton.find_overlapping_iter(&text.canon) {
             let Some(targets) = self.targets.get(found.pattern().as_usize()) else {
                 continue;
             };
             for &(target, shape) in targets {
-                if let Some(variant) = self.accept(text, shape, found.start(), found.end()) {
+                if let Some((variant, glued)) = self.accept(text, shape, found.start(), found.end())
+                {
                     out.push(Occurrence {
                         target,
                         start: found.start(),
                         end: found.end(),
                         variant,
+                        glued,
                     });
                 }
             }
         }
+        drop_glued_inside_longer_terms(out, first);
         self.find_misspellings(text, out);
     }
 
@@ -258,7 +296,7 @@ impl Matcher {
         shape: Shape,
         start: usize,
         end: usize,
-    ) -> Option<Option<VariantKind>> {
+    ) -> Option<(Option<VariantKind>, bool)> {
         let units = &text.units;
         let mut leet = 0;
         let mut separators = false;
@@ -292,29 +330,33 @@ impl Matcher {
         } else if !leet_allowed(leet, end - start) {
             return None;
         }
+        let mut glued = false;
         if !shape.cjk {
             let starts = text.boundary_at(start) != NO_BOUNDARY;
             let ends = text.word_ends_at(end);
-            let glued = shape.glue && self.glued_in_foreign_word(text, start, end);
-            if !(starts && ends || glued) {
-                return None;
+            if !(starts && ends) {
+                glued = shape.glue && self.glued_to_words(text, start, end);
+                if !glued {
+                    return None;
+                }
             }
         }
-        Some(if leet > 0 {
+        let variant = if leet > 0 {
             Some(VariantKind::Leetspeak)
         } else if separators {
             Some(VariantKind::Separators)
         } else {
             None
-        })
+        };
+        Some((variant, glued))
     }
 
-    /// A term glued to other letters ("NikeAirMax", "cheapnike") counts when
-    /// the glued word is not itself an ordinary word ("applesauce") and the
-    /// term is a sizeable part of it.
-    fn glued_in_foreign_word(&self, text: &NormalizedText, start: usize, end: usize) -> bool {
-        let term_len = end - start;
-        if term_len < 4 {
+    /// A term glued to other letters counts when what it is glued to reads
+    /// as words or digits ("NikeAirMax", "cheapnike", "nike90"), and the
+    /// whole is not itself an ordinary word ("applesauce"). Glued to
+    /// letters that read as nothing ("Zydexzon"), it is part of another name.
+    fn glued_to_words(&self, text: &NormalizedText, start: usize, end: usize) -> bool {
+        if end - start < 4 {
             return false;
         }
         let mut word_start = start;
@@ -326,29 +368,76 @@ impl Matcher {
             word_end += 1;
         }
         let word = text.canon.get(word_start..word_end).unwrap_or_default();
-        3 * term_len >= word.len() && !self.is_common_word(word)
+        if self.is_common_word(word) {
+            return false;
+        }
+        let plural = matches!(text.canon.get(end..word_end), Some(b"s" | b"es"));
+        (word_start == start || self.reads_as_words(text, word_start, start))
+            && (word_end == end || plural || self.reads_as_words(text, end, word_end))
+    }
+
+    /// Whether canonical bytes `start..end` are all digits, or split into
+    /// dictionary words and protected terms of three letters or more.
+    fn reads_as_words(&self, text: &NormalizedText, start: usize, end: usize) -> bool {
+        let Some(units) = text.units.get(start..end) else {
+            return false;
+        };
+        if units.iter().all(|unit| unit.flags & FLAG_LEET != 0) {
+            return true;
+        }
+        let Some(chunk) = text.canon.get(start..end) else {
+            return false;
+        };
+        if chunk.len() > 32 {
+            return false;
+        }
+        // reachable[i]: chunk[..i] splits into known words.
+        let mut reachable = [false; 33];
+        reachable[0] = true;
+        for i in 0..chunk.len() {
+            if !reachable[i] {
+                continue;
+            }
+            let ends = reachable
+                .iter_mut()
+                .enumerate()
+                .take(chunk.len() + 1)
+                .skip(i + 3);
+            for (j, reached) in ends {
+                let known = chunk.get(i..j).is_some_and(|piece| {
+                    self.is_common_word(piece) || self.entry(piece).is_some_and(|entry| entry.term)
+                });
+                *reached |= known;
+            }
+        }
+        reachable[chunk.len()]
     }
 
     /// One-edit misspellings of fuzzy-eligible terms, word by word and for
-    /// pairs of adjacent words (multi-word terms such as "Air Jordn").
+    /// pairs of adjacent words (multi-word terms such as "Air Jordn"). A pair
+    /// is only tried when one of its words is spelt right and begins or ends
+    /// a multi-word term, which keeps pairs rare.
     fn find_misspellings(&self, text: &NormalizedText, out: &mut Vec<Occurrence>) {
         let (min_len, max_len) = self.fuzzy_token_len;
-        let mut previous: Option<(usize, usize, bool)> = None;
+        let mut previous: Option<(usize, usize)> = None;
         for (start, end) in words(text) {
             let word = text.canon.get(start..end).unwrap_or_default();
             if !word.is_ascii() {
                 previous = None;
                 continue;
             }
-            let entry = self.keys.get(&word_key(word));
-            let common = entry.is_some_and(|e| e.common_word);
-            let known = common || entry.is_some_and(|e| e.term);
+            let common = self.is_common_word(word);
+            let known = common || self.entry(word).is_some_and(|e| e.term);
             if !known && (min_len..=max_len).contains(&word.len()) {
                 self.lookup_misspelling(text, word, start, end, false, out);
             }
-            if let Some((prev_start, prev_end, prev_common)) = previous
-                && !(common && prev_common)
+            if let Some((prev_start, prev_end)) = previous
                 && (min_len..=max_len).contains(&(end - prev_start))
+                && (self.edge_words.contains(&word_key(word))
+                    || text
+                        .canon
+                        .get(prev_start..prev_end)
+                        .is_some_and(|prev| self.edge_words.contains(&word_key(prev))))
             {
                 let mut pair = [0u8; 128];
                 let first = text.canon.get(prev_start..prev_end).unwrap_or_default();
@@ -356,7 +445,7 @@ impl Matcher {
                     self.lookup_misspelling(text, joined, prev_start, end, true, out);
                 }
             }
-            previous = Some((start, end, common));
+            previous = Some((start, end));
         }
     }
 
@@ -377,7 +466,7 @@ impl Matcher {
         }
         let mut found: Vec<u32> = Vec::new();
         let mut consider = |key: &[u8]| {
-            let Some(entry) = self.keys.get(&word_key(key)) else {
+            let Some(entry) = self.entry(key) else {
                 return;
             };
             for &term in &entry.candidates {
@@ -415,9 +504,72 @@ impl Matcher {
                 start,
                 end,
                 variant: Some(VariantKind::Edit),
+                glued: false,
             });
         }
     }
+}
+
+/// A one-hash Bloom filter in front of the word index. The index holds
+/// hundreds of thousands of keys, so a lookup is a cache miss; most words of
+/// a listing are not in it, and 16-bits-per-key filter answers "no" from
+/// a table small enough to stay in cache. (A few lines; no crate needed.)
+struct KeyFilter {
+    bits: Vec<u64>,
+    shift: u32,
+}
+
+impl KeyFilter {
+    fn new(keys: impl Iterator<Item = u64>, count: usize) -> KeyFilter {
+        let bit_count = (count.max(1) * 16).next_power_of_two().max(64);
+        let mut filter = KeyFilter {
+            bits: vec![0; bit_count / 64],
+            shift: 64 - bit_count.trailing_zeros(),
+        };
+        for key in keys {
+            let bit = filter.bit(key);
+            if let Some(word) = filter.bits.get_mut(bit / 64) {
+                *word |= 1 << (bit % 64);
+            }
+        }
+        filter
+    }
+
+    fn bit(&self, key: u64) -> usize {
+        // Fibonacci hashing spreads FxHash's weak low bits over the table.
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    fn may_contain(&self, key: u64) -> bool {
+        let bit = self.bit(key);
+        self.bits
+            .get(bit / 64)
+            .is_some_and(|word| word & (1 << (bit % 64)) != 0)
+    }
+}
+
+/// Drops glued brand-term occurrences lying inside a longer term found
+/// between word boundaries: in "Zydexzon" the brand is Zydexzon, not Zydex.
+fn drop_glued_inside_longer_terms(out: &mut Vec<Occurrence>, first: usize) {
+    let spans: Vec<(usize, usize)> = out
+        .get(first..)
+        .unwrap_or_default()
+        .iter()
+        .filter(|o| matches!(o.target, Target::Term(_)) && !o.glued)
+        .map(|o| (o.start, o.end))
+        .collect();
+    if spans.is_empty() {
+        return;
+    }
+    let mut index = 0;
+    out.retain(|o| {
+        index += 1;
+        index <= first
+            || !(o.glued
+                && spans
+                    .iter()
+                    .any(|&(s, e)| s <= o.start && o.end <= e && e - s > o.end - o.start))
+    });
 }
 
 /// Indexes `canonical` under itself and each of its one-letter deletions.

@@ -101,14 +101,18 @@ pub fn normalize_into(text: &str, out: &mut NormalizedText) {
         prev_cjk: false,
     };
     let mut scratch = Vec::new();
-    let mut chars = text.char_indices().peekable();
-    while let Some((offset, c)) = chars.next() {
-        let span = (offset as u32, (offset + c.len_utf8()) as u32);
-        let next_is_alnum = chars.peek().is_some_and(|&(_, n)| n.is_alphanumeric());
-        if c.is_ascii() {
-            state.push(out, span, c, c.is_ascii_uppercase(), next_is_alnum);
+    let mut offset = 0;
+    while let Some(&byte) = text.as_bytes().get(offset) {
+        if byte.is_ascii() {
+            state.push_ascii(out, text, offset, byte);
+            offset += 1;
             continue;
         }
+        let Some(c) = text.get(offset..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
+        let end = offset + c.len_utf8();
+        let next_is_alnum = next_is_alphanumeric(text, end);
         let folded = match table.get(c) {
             Some(folded) => folded,
             None => {
@@ -119,9 +123,16 @@ pub fn normalize_into(text: &str, out: &mut NormalizedText) {
         };
         let upper = c.is_uppercase();
         for &f in folded {
-            state.push(out, span, f, upper, next_is_alnum);
+            state.push(out, (offset as u32, end as u32), f, upper, next_is_alnum);
         }
+        offset = end;
     }
+}
+
+fn next_is_alphanumeric(text: &str, offset: usize) -> bool {
+    text.get(offset..)
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(char::is_alphanumeric)
 }
 
 /// Normalises a text into a fresh buffer.
@@ -139,6 +150,58 @@ struct WordState {
 }
 
 impl WordState {
+    /// The common case, ASCII, without the general path's Unicode tests.
+    fn push_ascii(&mut self, out: &mut NormalizedText, text: &str, offset: usize, byte: u8) {
+        let (canonical, leet) = match byte {
+            b'a'..=b'z' => (if byte == b'l' { b'i' } else { byte }, false),
+            b'A'..=b'Z' => {
+                let lower = byte.to_ascii_lowercase();
+                (if lower == b'l' { b'i' } else { lower }, false)
+            }
+            b'0'..=b'9' => (digit_letter(byte as char) as u8, true),
+            b'@' | b'$' | b'!' | b'|'
+                if self.prev_letter
+                    && self.pending == NO_BOUNDARY
+                    && next_is_alphanumeric(text, offset + 1) =>
+            {
+                (symbol_letter(byte as char) as u8, true)
+            }
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => {
+                self.pending = HARD;
+                self.prev_letter = false;
+                return;
+            }
+            _ => {
+                self.pending = self.pending.max(SOFT);
+                self.prev_letter = false;
+                return;
+            }
+        };
+        let upper = byte.is_ascii_uppercase();
+        let mut boundary = self.pending;
+        if boundary == NO_BOUNDARY {
+            if self.prev_cjk {
+                boundary = SCRIPT;
+            } else if upper && self.prev_lower {
+                boundary = CAMEL;
+            }
+        } else if self.prev_cjk {
+            boundary = boundary.max(SCRIPT);
+        }
+        out.canon.push(canonical);
+        out.units.push(Unit {
+            orig_start: offset as u32,
+            orig_end: offset as u32 + 1,
+            boundary,
+            flags: if leet { FLAG_LEET } else { 0 },
+        });
+        self.pending = NO_BOUNDARY;
+        // Digits and symbols read as letters continue a word like letters.
+        self.prev_letter = true;
+        self.prev_lower = byte.is_ascii_lowercase();
+        self.prev_cjk = false;
+    }
+
     /// Appends one folded character taken from the original span `span`.
     fn push(
         &mut self,

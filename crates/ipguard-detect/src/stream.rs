@@ -74,10 +74,24 @@ struct LineError<'a> {
     error: &'a str,
 }
 
+/// Consecutive input lines in one buffer (one allocation per chunk, not per line).
 struct Chunk {
     first_line: u64,
-    lines: Vec<Vec<u8>>,
-    bytes: u64,
+    data: Vec<u8>,
+    /// End offset of each line in `data`.
+    ends: Vec<usize>,
+}
+
+impl Chunk {
+    fn line(&self, index: usize) -> &[u8] {
+        let start = index
+            .checked_sub(1)
+            .and_then(|i| self.ends.get(i))
+            .copied()
+            .unwrap_or(0);
+        let end = self.ends.get(index).copied().unwrap_or(start);
+        self.data.get(start..end).unwrap_or_default()
+    }
 }
 
 enum Outcome {
@@ -110,11 +124,9 @@ pub fn scan_jsonl<R: BufRead + Send, W: Write>(
         let mut rendered: Vec<(Vec<u8>, Outcome)> = Vec::new();
         for chunk in receiver {
             let chunk = chunk.map_err(ScanError::Read)?;
-            chunk
-                .lines
-                .par_iter()
-                .enumerate()
-                .map(|(i, line)| render(engine, chunk.first_line + i as u64, line))
+            (0..chunk.ends.len())
+                .into_par_iter()
+                .map(|i| render(engine, chunk.first_line + i as u64, chunk.line(i)))
                 .collect_into_vec(&mut rendered);
             for (bytes, outcome) in &rendered {
                 output.write_all(bytes).map_err(ScanError::Write)?;
@@ -125,8 +137,8 @@ pub fn scan_jsonl<R: BufRead + Send, W: Write>(
                     Outcome::Error => summary.errors += 1,
                 }
             }
-            summary.lines += chunk.lines.len() as u64;
-            summary.bytes += chunk.bytes;
+            summary.lines += chunk.ends.len() as u64;
+            summary.bytes += chunk.data.len() as u64;
             progress(summary.lines, summary.bytes);
         }
         output.flush().map_err(ScanError::Write)
@@ -145,21 +157,17 @@ fn read_chunks<R: BufRead>(
     loop {
         let mut chunk = Chunk {
             first_line: next_line,
-            lines: Vec::with_capacity(chunk_lines),
-            bytes: 0,
+            data: Vec::with_capacity(chunk_bytes.min(1 << 20)),
+            ends: Vec::with_capacity(chunk_lines),
         };
         let mut finished = false;
-        while chunk.lines.len() < chunk_lines && (chunk.bytes as usize) < chunk_bytes {
-            let mut line = Vec::new();
-            match input.read_until(b'\n', &mut line) {
+        while chunk.ends.len() < chunk_lines && chunk.data.len() < chunk_bytes {
+            match input.read_until(b'\n', &mut chunk.data) {
                 Ok(0) => {
                     finished = true;
                     break;
                 }
-                Ok(n) => {
-                    chunk.bytes += n as u64;
-                    chunk.lines.push(line);
-                }
+                Ok(_) => chunk.ends.push(chunk.data.len()),
                 Err(error) => {
                     // The receiver is gone only if the scan already failed.
                     let _ = sender.send(Err(error));
@@ -167,8 +175,8 @@ fn read_chunks<R: BufRead>(
                 }
             }
         }
-        next_line += chunk.lines.len() as u64;
-        if !chunk.lines.is_empty() && sender.send(Ok(chunk)).is_err() {
+        next_line += chunk.ends.len() as u64;
+        if !chunk.ends.is_empty() && sender.send(Ok(chunk)).is_err() {
             return;
         }
         if finished {
