@@ -219,22 +219,20 @@ impl HashIndex {
         config: IndexConfig,
         entries: impl IntoIterator<Item = (u64, [u8; 32])>,
     ) -> Self {
-        let mut records: Vec<(u64, Hash256)> = entries
-            .into_iter()
-            .map(|(id, hash)| (id, Hash256::from_bytes(&hash)))
-            .collect();
+        let mut entries: Vec<(u64, [u8; 32])> = entries.into_iter().collect();
         // A stable sort keeps repeats in input order, so keeping the last of
         // each run of equal ids keeps the last inserted hash.
-        records.sort_by_key(|(id, _)| *id);
-        let mut ids = Vec::with_capacity(records.len());
-        let mut hashes = Vec::with_capacity(records.len());
-        for (index, &(id, hash)) in records.iter().enumerate() {
-            if records.get(index + 1).is_some_and(|next| next.0 == id) {
+        entries.sort_by_key(|(id, _)| *id);
+        let mut ids = Vec::with_capacity(entries.len());
+        let mut hashes = Vec::with_capacity(entries.len());
+        for (index, (id, hash)) in entries.iter().enumerate() {
+            if entries.get(index + 1).is_some_and(|next| next.0 == *id) {
                 continue;
             }
-            ids.push(id);
-            hashes.push(hash);
+            ids.push(*id);
+            hashes.push(Hash256::from_bytes(hash));
         }
+        drop(entries);
         Self::from_sorted(config, ids, hashes)
     }
 

@@ -135,7 +135,8 @@ impl Segment {
         let layout = &tables.layout;
         let position_bits = layout.position_bits;
         let position_mask = (1u32 << position_bits) - 1;
-        let mut candidates = Vec::new();
+        let mut buckets: Vec<Bucket> = Vec::new();
+        let mut candidates: Vec<u32> = Vec::new();
         for (index, (table, substring)) in tables.tables.iter().zip(&layout.substrings).enumerate()
         {
             let table_radius = radii[index];
@@ -146,34 +147,75 @@ impl Segment {
             let key = query.bits(substring.start, substring.width);
             let query_prefix = key >> residual_bits;
             let query_residual = (key & ((1u32 << residual_bits) - 1)) << position_bits;
-            candidates.clear();
+
+            // The work is split into passes over all the table's buckets,
+            // each with a short loop body, because every step is a likely
+            // cache miss (directory, bucket, hash): short independent
+            // iterations let the processor keep many misses in flight, where
+            // one loop doing all three would wait for them one by one.
+            buckets.clear();
             for prefix_distance in 0..=table_radius.min(layout.directory_bits as i32) {
                 let residual_limit = (table_radius - prefix_distance) as u32;
                 for_each_flip(layout.directory_bits, prefix_distance as u32, |flip| {
                     let prefix = (query_prefix ^ flip) as usize;
-                    let start = table.directory[prefix] as usize;
-                    let end = table.directory[prefix + 1] as usize;
-                    let bucket = &table.entries[start..end];
-                    if residual_limit >= residual_bits {
-                        candidates.extend(bucket.iter().map(|entry| entry & position_mask));
-                    } else {
-                        // The residual sits above the position bits, so
-                        // shifting the XOR down leaves only residual bits.
-                        candidates.extend(
-                            bucket
-                                .iter()
-                                .filter(|&&entry| {
-                                    ((entry ^ query_residual) >> position_bits).count_ones()
-                                        <= residual_limit
-                                })
-                                .map(|entry| entry & position_mask),
-                        );
-                    }
+                    buckets.push(Bucket {
+                        start: table.directory[prefix],
+                        end: table.directory[prefix + 1],
+                        residual_limit,
+                    });
                 });
             }
-            // Verification is a separate pass over the collected positions so
-            // that the processor can overlap the cache misses on the hashes.
-            for &position in &candidates {
+            // A bucket of a dozen entries often spans two cache lines, so
+            // both its ends are loaded.
+            let entry_at = |index: u32| table.entries.get(index as usize).copied().unwrap_or(0);
+            touch(
+                buckets
+                    .iter()
+                    .map(|bucket| entry_at(bucket.start) ^ entry_at(bucket.end.saturating_sub(1))),
+            );
+
+            // Every scanned entry is written to the next free slot, and the
+            // count of kept ones advances only if it passes the filter: no
+            // branch depends on the entries, which would mispredict often.
+            let scanned: usize = buckets
+                .iter()
+                .map(|bucket| (bucket.end - bucket.start) as usize)
+                .sum();
+            candidates.clear();
+            candidates.resize(scanned, 0);
+            let mut kept = 0;
+            for bucket in &buckets {
+                let entries = &table.entries[bucket.start as usize..bucket.end as usize];
+                let limit = bucket.residual_limit;
+                // The residual sits above the position bits, so shifting the
+                // XOR down leaves only residual bits.
+                if limit >= residual_bits {
+                    candidates[kept..kept + entries.len()].copy_from_slice(entries);
+                    kept += entries.len();
+                } else if let Some(allowed) = within_limit_mask(residual_bits, limit) {
+                    for &entry in entries {
+                        candidates[kept] = entry;
+                        kept +=
+                            ((allowed >> ((entry ^ query_residual) >> position_bits)) & 1) as usize;
+                    }
+                } else {
+                    for &entry in entries {
+                        candidates[kept] = entry;
+                        kept += usize::from(
+                            ((entry ^ query_residual) >> position_bits).count_ones() <= limit,
+                        );
+                    }
+                }
+            }
+            candidates.truncate(kept);
+
+            touch(
+                candidates
+                    .iter()
+                    .map(|&entry| self.hashes[(entry & position_mask) as usize].0[0] as u32),
+            );
+            for &entry in &candidates {
+                let position = entry & position_mask;
                 let hash = &self.hashes[position as usize];
                 let distance = hash.distance(query);
                 if distance <= radius
@@ -188,6 +230,53 @@ impl Segment {
             }
         }
     }
+}
+
+/// A directory bucket to scan, and how far its entries' residual bits may
+/// differ from the query's.
+struct Bucket {
+    start: u32,
+    end: u32,
+    residual_limit: u32,
+}
+
+/// Loads every value and discards the result: a prefetch written in safe
+/// code. The loads are independent, so they overlap, and the pass that then
+/// uses the same memory finds it in cache.
+fn touch(values: impl Iterator<Item = u32>) {
+    std::hint::black_box(values.fold(0u32, |all, value| all ^ value));
+}
+
+/// Residuals of up to this many bits are filtered through [`WITHIN_LIMIT`].
+const MASKED_RESIDUAL_BITS: u32 = 6;
+
+/// `WITHIN_LIMIT[bits][limit]` has bit `v` set for every `bits`-bit value `v`
+/// with at most `limit` ones. Looking a residual XOR up in it replaces a
+/// popcount per scanned entry, which this build may not have as an
+/// instruction (the baseline x86-64 target has none).
+const WITHIN_LIMIT: [[u64; 7]; 7] = {
+    let mut table = [[0u64; 7]; 7];
+    let mut bits = 0;
+    while bits <= MASKED_RESIDUAL_BITS as usize {
+        let mut limit = 0;
+        while limit <= MASKED_RESIDUAL_BITS as usize {
+            let mut value = 0u32;
+            while value < 1 << bits {
+                if value.count_ones() as usize <= limit {
+                    table[bits][limit] |= 1 << value;
+                }
+                value += 1;
+            }
+            limit += 1;
+        }
+        bits += 1;
+    }
+    table
+};
+
+fn within_limit_mask(bits: u32, limit: u32) -> Option<u64> {
+    (bits <= MASKED_RESIDUAL_BITS)
+        .then(|| WITHIN_LIMIT[bits as usize][limit.min(MASKED_RESIDUAL_BITS) as usize])
 }
 
 /// The first table whose search at its planned radius reaches `hash`. A match
@@ -224,9 +313,11 @@ fn for_each_flip(bits: u32, count: u32, mut visit: impl FnMut(u32)) {
     let mut mask = (1u64 << count) - 1;
     while mask < limit {
         visit(mask as u32);
+        // The next larger integer with the same number of ones. Gosper's
+        // version divides by `lowest`, a power of two, so shift instead.
         let lowest = mask & mask.wrapping_neg();
         let ripple = mask + lowest;
-        mask = (((ripple ^ mask) >> 2) / lowest) | ripple;
+        mask = (((ripple ^ mask) >> 2) >> lowest.trailing_zeros()) | ripple;
     }
 }
 
