@@ -16,6 +16,8 @@
 //!   and stores the sums at sampled columns and rows. The running sums are
 //!   still carried through every pixel, because their rounding depends on it.
 
+use std::sync::LazyLock;
+
 /// Rows filtered together along their length, one per SIMD lane.
 const STRIP: usize = 16;
 
@@ -50,29 +52,54 @@ fn sample_positions(length: usize) -> [usize; SIDE] {
     positions
 }
 
-/// Luminance as the `pdqhash` Python bindings compute it: the weighted sum in
-/// double precision (numpy's float64), then rounded once to f32. (The C++
-/// core's own `fillFloatLumaFromRGB` rounds each product to f32 first.)
-#[inline]
-fn luma(r: u8, g: u8, b: u8) -> f32 {
-    (f64::from(r) * 0.299 + f64::from(g) * 0.587 + f64::from(b) * 0.114) as f32
+/// Luminance as the `pdqhash` Python bindings compute it: the weighted sum
+/// `(0.299 R + 0.587 G) + 0.114 B` in double precision (numpy's float64),
+/// rounded once to f32. (The C++ core's own `fillFloatLumaFromRGB` rounds each
+/// product to f32 first.) Each product only depends on one 8-bit channel, so
+/// the products are looked up rather than multiplied: the same doubles, found
+/// faster than converting and multiplying three channels per pixel.
+struct LumaTables {
+    red: [f64; 256],
+    green: [f64; 256],
+    blue: [f64; 256],
+    /// The whole sum for R = G = B, i.e. gray pixels.
+    gray: [f32; 256],
 }
 
-/// Fills `out` with the luminance of row `row`. Monomorphised per channel
-/// count so that the loop vectorises.
-fn luma_row_with<const CHANNELS: usize>(pixels: &Pixels, row: usize, out: &mut [f32]) {
+static LUMA: LazyLock<LumaTables> = LazyLock::new(|| {
+    let red = std::array::from_fn(|v| v as f64 * 0.299);
+    let green = std::array::from_fn(|v| v as f64 * 0.587);
+    let blue = std::array::from_fn(|v| v as f64 * 0.114);
+    let gray = std::array::from_fn(|v| ((red[v] + green[v]) + blue[v]) as f32);
+    LumaTables {
+        red,
+        green,
+        blue,
+        gray,
+    }
+});
+
+/// Writes the luminance of row `row` through `out`, one value per pixel;
+/// monomorphised per channel count.
+fn luma_row_with<'a, const CHANNELS: usize>(
+    pixels: &Pixels,
+    row: usize,
+    out: impl Iterator<Item = &'a mut f32>,
+) {
+    let tables = &*LUMA;
     let stride = pixels.width * CHANNELS;
     let source = &pixels.data[row * stride..(row + 1) * stride];
-    for (value, pixel) in out.iter_mut().zip(source.chunks_exact(CHANNELS)) {
+    for (value, pixel) in out.zip(source.chunks_exact(CHANNELS)) {
         *value = if CHANNELS >= 3 {
-            luma(pixel[0], pixel[1], pixel[2])
+            let red_green = tables.red[usize::from(pixel[0])] + tables.green[usize::from(pixel[1])];
+            (red_green + tables.blue[usize::from(pixel[2])]) as f32
         } else {
-            luma(pixel[0], pixel[0], pixel[0])
+            tables.gray[usize::from(pixel[0])]
         };
     }
 }
 
-fn luma_row(pixels: &Pixels, row: usize, out: &mut [f32]) {
+fn luma_row<'a>(pixels: &Pixels, row: usize, out: impl Iterator<Item = &'a mut f32>) {
     match pixels.channels {
         1 => luma_row_with::<1>(pixels, row, out),
         2 => luma_row_with::<2>(pixels, row, out),
@@ -86,7 +113,7 @@ fn luma_row(pixels: &Pixels, row: usize, out: &mut [f32]) {
 pub(crate) fn luma_64x64(pixels: &Pixels) -> [[f32; SIDE]; SIDE] {
     let mut out = [[0.0; SIDE]; SIDE];
     for (row, values) in out.iter_mut().enumerate() {
-        luma_row(pixels, row, values);
+        luma_row(pixels, row, values.iter_mut());
     }
     out
 }
@@ -167,30 +194,60 @@ impl Keep {
     }
 }
 
-/// Running sums along rows, [`STRIP`] rows at a time: `strip[j][lane]` is
-/// column `j` of row `first_row + lane`.
-struct RowStrip<'a> {
-    strip: &'a [[f32; STRIP]],
-    sums: [f32; STRIP],
-    rows_in_strip: usize,
-    keep: Keep,
-    /// Row-major output with `out_width` values a row, indexed by slot.
-    out: &'a mut [f32],
-    out_width: usize,
-    first_row: usize,
+/// One column of a strip: the values of [`STRIP`] consecutive rows.
+type Lanes = [f32; STRIP];
+
+/// Where a horizontal pass stores each kept output slot's [`STRIP`] values.
+trait StripSink {
+    fn store(&mut self, slot: usize, values: &Lanes);
 }
 
-impl RunningSums for RowStrip<'_> {
+/// Stores into an interleaved strip, slot by slot.
+impl StripSink for &mut [Lanes] {
+    #[inline]
+    fn store(&mut self, slot: usize, values: &Lanes) {
+        self[slot] = *values;
+    }
+}
+
+/// Stores straight into the strip's rows of a row-major image (rows
+/// `stride` apart), so that no interleaved copy of the output is made and
+/// read back.
+struct StripRows<'a> {
+    rows: &'a mut [f32],
+    stride: usize,
+}
+
+impl StripSink for StripRows<'_> {
+    #[inline]
+    fn store(&mut self, slot: usize, values: &Lanes) {
+        for (row, value) in self.rows.chunks_exact_mut(self.stride).zip(values) {
+            row[slot] = *value;
+        }
+    }
+}
+
+/// Running sums along rows, [`STRIP`] rows at a time: `input[j][lane]` is
+/// column `j` of the strip's row `lane`. Output slot `s` gets the sums at the
+/// position(s) `keep` assigns it, divided by the window count.
+struct RowStrip<'a, S: StripSink> {
+    input: &'a [Lanes],
+    sums: Lanes,
+    keep: Keep,
+    out: S,
+}
+
+impl<S: StripSink> RunningSums for RowStrip<'_, S> {
     #[inline]
     fn add(&mut self, index: usize) {
-        for (sum, value) in self.sums.iter_mut().zip(&self.strip[index]) {
+        for (sum, value) in self.sums.iter_mut().zip(&self.input[index]) {
             *sum += value;
         }
     }
 
     #[inline]
     fn add_and_subtract(&mut self, added: usize, subtracted: usize) {
-        let (added, subtracted) = (&self.strip[added], &self.strip[subtracted]);
+        let (added, subtracted) = (&self.input[added], &self.input[subtracted]);
         for ((sum, a), s) in self.sums.iter_mut().zip(added).zip(subtracted) {
             *sum += a;
             *sum -= s;
@@ -199,20 +256,37 @@ impl RunningSums for RowStrip<'_> {
 
     #[inline]
     fn subtract(&mut self, index: usize) {
-        for (sum, value) in self.sums.iter_mut().zip(&self.strip[index]) {
+        for (sum, value) in self.sums.iter_mut().zip(&self.input[index]) {
             *sum -= value;
         }
     }
 
     #[inline]
     fn emit(&mut self, index: usize, count: f32) {
-        let (sums, out, out_width) = (&self.sums, &mut *self.out, self.out_width);
-        let (first_row, rows) = (self.first_row, self.rows_in_strip);
+        let (sums, out) = (&self.sums, &mut self.out);
         self.keep.for_each_slot(index, |slot| {
-            for (lane, sum) in sums.iter().enumerate().take(rows) {
-                out[(first_row + lane) * out_width + slot] = sum / count;
-            }
+            let quotients: Lanes = std::array::from_fn(|lane| sums[lane] / count);
+            out.store(slot, &quotients);
         });
+    }
+}
+
+/// Copies row-major rows, `stride` apart, into a strip's lanes (as many
+/// values a row as the strip is long).
+fn rows_to_strip(source: &[f32], stride: usize, strip: &mut [Lanes]) {
+    for (lane, row) in source.chunks_exact(stride).enumerate() {
+        for (column, value) in strip.iter_mut().zip(row) {
+            column[lane] = *value;
+        }
+    }
+}
+
+/// Copies a strip's lanes back out to row-major rows `stride` apart.
+fn strip_to_rows(strip: &[Lanes], stride: usize, rows: &mut [f32]) {
+    for (lane, row) in rows.chunks_exact_mut(stride).enumerate() {
+        for (value, column) in row.iter_mut().zip(strip) {
+            *value = column[lane];
+        }
     }
 }
 
@@ -223,24 +297,25 @@ trait RowSink {
 
 /// Running sums down the columns: one sum per column, streaming over rows.
 struct ColumnSums<'a, S: RowSink> {
+    /// Rows of `sums.len()` values, `stride` apart.
     input: &'a [f32],
-    width: usize,
+    stride: usize,
     sums: Vec<f32>,
     sink: S,
 }
 
 impl<S: RowSink> RunningSums for ColumnSums<'_, S> {
     fn add(&mut self, index: usize) {
-        let row = &self.input[index * self.width..(index + 1) * self.width];
+        let row = &self.input[index * self.stride..][..self.sums.len()];
         for (sum, value) in self.sums.iter_mut().zip(row) {
             *sum += value;
         }
     }
 
     fn add_and_subtract(&mut self, added: usize, subtracted: usize) {
-        let width = self.width;
-        let added = &self.input[added * width..(added + 1) * width];
-        let subtracted = &self.input[subtracted * width..(subtracted + 1) * width];
+        let width = self.sums.len();
+        let added = &self.input[added * self.stride..][..width];
+        let subtracted = &self.input[subtracted * self.stride..][..width];
         for ((sum, a), s) in self.sums.iter_mut().zip(added).zip(subtracted) {
             *sum += a;
             *sum -= s;
@@ -248,7 +323,7 @@ impl<S: RowSink> RunningSums for ColumnSums<'_, S> {
     }
 
     fn subtract(&mut self, index: usize) {
-        let row = &self.input[index * self.width..(index + 1) * self.width];
+        let row = &self.input[index * self.stride..][..self.sums.len()];
         for (sum, value) in self.sums.iter_mut().zip(row) {
             *sum -= value;
         }
@@ -259,38 +334,50 @@ impl<S: RowSink> RunningSums for ColumnSums<'_, S> {
     }
 }
 
-/// Sink of the first vertical pass: gathers its rows into a strip and, once
-/// [`STRIP`] rows (or the last rows) are in, runs the second horizontal pass
-/// on them, keeping only the sampled columns. This fuses the two passes so
-/// that the first vertical pass's output is never stored whole.
+/// Sink of the first vertical pass: gathers its rows and, once [`STRIP`] rows
+/// (or the last rows) are in, runs the second horizontal pass on them,
+/// keeping only the sampled columns. This fuses the two passes so that the
+/// first vertical pass's output is never stored whole.
 struct SecondHorizontalPass<'a> {
-    strip: &'a mut [[f32; STRIP]],
+    /// Up to [`STRIP`] finished rows, `stride` apart.
+    rows: &'a mut [f32],
+    stride: usize,
+    strip: &'a mut [Lanes],
     width: usize,
     height: usize,
     window: usize,
     first_row: usize,
-    /// Height × 64, the sampled columns of every row.
+    /// Height × 64: the sampled columns of every row.
     out: &'a mut [f32],
 }
 
 impl RowSink for SecondHorizontalPass<'_> {
     fn accept(&mut self, row: usize, sums: &[f32], count: f32) {
+        let (width, stride) = (self.width, self.stride);
         let lane = row - self.first_row;
-        for (column, sum) in self.strip.iter_mut().zip(sums) {
-            column[lane] = sum / count;
+        for (value, sum) in self.rows[lane * stride..][..width].iter_mut().zip(sums) {
+            *value = sum / count;
         }
         let rows_in_strip = lane + 1;
         if rows_in_strip == STRIP || row + 1 == self.height {
-            let mut pass = RowStrip {
-                strip: self.strip,
-                sums: [0.0; STRIP],
-                rows_in_strip,
-                keep: Keep::samples(self.width),
-                out: self.out,
-                out_width: SIDE,
-                first_row: self.first_row,
-            };
-            box_filter(self.width, self.window, &mut pass);
+            rows_to_strip(&self.rows[..rows_in_strip * stride], stride, self.strip);
+            let mut sampled = [[0.0; STRIP]; SIDE];
+            box_filter(
+                width,
+                self.window,
+                &mut RowStrip {
+                    input: self.strip,
+                    sums: [0.0; STRIP],
+                    keep: Keep::samples(width),
+                    out: &mut sampled[..],
+                },
+            );
+            let first = self.first_row * SIDE;
+            strip_to_rows(
+                &sampled,
+                SIDE,
+                &mut self.out[first..first + rows_in_strip * SIDE],
+            );
             self.first_row = row + 1;
         }
     }
@@ -317,77 +404,98 @@ impl RowSink for SampledRows<'_> {
 /// does not fault in fresh pages for every one.
 #[derive(Default)]
 pub(crate) struct Scratch {
-    strip: Vec<[f32; STRIP]>,
-    row: Vec<f32>,
+    strip: Vec<Lanes>,
+    rows: Vec<f32>,
     first_pass: Vec<f32>,
     sampled_columns: Vec<f32>,
+}
+
+/// Sizes a scratch buffer. Old contents are left in place: every value read
+/// is written first in the same call (or, in unused lanes of a partial strip,
+/// only feeds outputs that are dropped).
+fn reset<T: Clone>(buffer: &mut Vec<T>, length: usize, value: T) {
+    buffer.resize(length, value);
+}
+
+/// The distance in floats between rows of a row-major scratch image: at
+/// least `width`, and an odd number of 64-byte cache lines, so that the
+/// [`STRIP`] rows a strip touches at once never compete for the same cache
+/// sets (a power-of-two width otherwise maps them all to one).
+fn padded_stride(width: usize) -> usize {
+    let lines = width.div_ceil(16);
+    (lines | 1) * 16
 }
 
 /// Blurs the image's luminance with the reference's two-round Jarosz filter
 /// and samples it at 64×64 points. The image must be at least 1×1.
 pub(crate) fn blur_and_decimate(pixels: &Pixels, scratch: &mut Scratch) -> [[f32; SIDE]; SIDE] {
     let (width, height) = (pixels.width, pixels.height);
+    let stride = padded_stride(width);
     let row_window = window_for(width);
     let column_window = window_for(height);
+    reset(&mut scratch.strip, width, [0.0; STRIP]);
+    reset(&mut scratch.rows, STRIP * stride, 0.0);
+    reset(&mut scratch.first_pass, height * stride, 0.0);
+    reset(&mut scratch.sampled_columns, height * SIDE, 0.0);
 
-    scratch.strip.clear();
-    scratch.strip.resize(width, [0.0; STRIP]);
-    scratch.row.clear();
-    scratch.row.resize(width, 0.0);
-    scratch.first_pass.clear();
-    scratch.first_pass.resize(width * height, 0.0);
-    scratch.sampled_columns.clear();
-    scratch.sampled_columns.resize(height * SIDE, 0.0);
-
-    // Round 1, along rows: luminance straight into the interleaved strip.
+    // Round 1 along rows, a strip at a time, from luminance computed
+    // straight into the strip's lanes.
     for first_row in (0..height).step_by(STRIP) {
         let rows_in_strip = STRIP.min(height - first_row);
         for lane in 0..rows_in_strip {
-            luma_row(pixels, first_row + lane, &mut scratch.row);
-            for (column, value) in scratch.strip.iter_mut().zip(&scratch.row) {
-                column[lane] = *value;
-            }
+            let lane_values = scratch.strip.iter_mut().map(|column| &mut column[lane]);
+            luma_row(pixels, first_row + lane, lane_values);
         }
-        let mut pass = RowStrip {
-            strip: &scratch.strip,
-            sums: [0.0; STRIP],
-            rows_in_strip,
-            keep: Keep::ALL,
-            out: &mut scratch.first_pass,
-            out_width: width,
-            first_row,
-        };
-        box_filter(width, row_window, &mut pass);
+        let rows =
+            &mut scratch.first_pass[first_row * stride..(first_row + rows_in_strip) * stride];
+        box_filter(
+            width,
+            row_window,
+            &mut RowStrip {
+                input: &scratch.strip,
+                sums: [0.0; STRIP],
+                keep: Keep::ALL,
+                out: StripRows { rows, stride },
+            },
+        );
     }
 
-    // Round 1, along columns, feeding round 2 along rows strip by strip.
-    let mut columns = ColumnSums {
-        input: &scratch.first_pass,
-        width,
-        sums: vec![0.0; width],
-        sink: SecondHorizontalPass {
-            strip: &mut scratch.strip,
-            width,
-            height,
-            window: row_window,
-            first_row: 0,
-            out: &mut scratch.sampled_columns,
+    // Round 1 along columns, feeding round 2 along rows strip by strip.
+    box_filter(
+        height,
+        column_window,
+        &mut ColumnSums {
+            input: &scratch.first_pass,
+            stride,
+            sums: vec![0.0; width],
+            sink: SecondHorizontalPass {
+                rows: &mut scratch.rows,
+                stride,
+                strip: &mut scratch.strip,
+                width,
+                height,
+                window: row_window,
+                first_row: 0,
+                out: &mut scratch.sampled_columns,
+            },
         },
-    };
-    box_filter(height, column_window, &mut columns);
+    );
 
-    // Round 2, along the 64 sampled columns, keeping the 64 sampled rows.
+    // Round 2 along the 64 sampled columns, keeping the 64 sampled rows.
     let mut out = [[0.0; SIDE]; SIDE];
-    let mut columns = ColumnSums {
-        input: &scratch.sampled_columns,
-        width: SIDE,
-        sums: vec![0.0; SIDE],
-        sink: SampledRows {
-            keep: Keep::samples(height),
-            out: &mut out,
+    box_filter(
+        height,
+        column_window,
+        &mut ColumnSums {
+            input: &scratch.sampled_columns,
+            stride: SIDE,
+            sums: vec![0.0; SIDE],
+            sink: SampledRows {
+                keep: Keep::samples(height),
+                out: &mut out,
+            },
         },
-    };
-    box_filter(height, column_window, &mut columns);
+    );
     out
 }
 
@@ -452,20 +560,17 @@ mod tests {
             .collect();
         for window in [1, 2, 3, 8, 9] {
             let mut strip = vec![[0.0; STRIP]; length];
-            for (lane, row) in rows.iter().enumerate() {
-                for (column, value) in strip.iter_mut().zip(row) {
-                    column[lane] = *value;
-                }
-            }
+            let flat: Vec<f32> = rows.iter().flatten().copied().collect();
+            rows_to_strip(&flat, length, &mut strip);
             let mut out = vec![0.0; rows.len() * length];
             let mut pass = RowStrip {
-                strip: &strip,
+                input: &strip,
                 sums: [0.0; STRIP],
-                rows_in_strip: rows.len(),
                 keep: Keep::ALL,
-                out: &mut out,
-                out_width: length,
-                first_row: 0,
+                out: StripRows {
+                    rows: &mut out,
+                    stride: length,
+                },
             };
             box_filter(length, window, &mut pass);
             for (lane, row) in rows.iter().enumerate() {

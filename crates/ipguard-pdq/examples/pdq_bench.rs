@@ -1,0 +1,88 @@
+//! Throughput measurements for bench/images/hash_bench.py, which runs the
+//! reference `pdqhash` on the same images in the same run.
+//!
+//! `pdq_bench pixels THREADS SECONDS FILE...` decodes the files once, then
+//! hashes the decoded pixels for about SECONDS. `pdq_bench jpeg THREADS
+//! SECONDS FILE...` keeps the files' bytes in memory and times decoding alone,
+//! then decoding and hashing. Each prints one JSON object a line.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+/// Runs `work(i)` for i = 0, 1, 2, ... on `threads` threads in rounds of
+/// `batch` items until `seconds` have passed; returns items per second.
+fn rate(threads: usize, seconds: f64, batch: usize, work: impl Fn(usize) + Sync) -> f64 {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        (0..batch).into_par_iter().for_each(&work);
+        let start = Instant::now();
+        let mut done = 0usize;
+        while start.elapsed() < Duration::from_secs_f64(seconds) {
+            (0..batch).into_par_iter().for_each(&work);
+            done += batch;
+        }
+        done as f64 / start.elapsed().as_secs_f64()
+    })
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (mode, threads, seconds, files) = (
+        args[1].as_str(),
+        args[2].parse::<usize>().unwrap(),
+        args[3].parse::<f64>().unwrap(),
+        &args[4..],
+    );
+    let batch = files.len() * threads.max(1) * 2;
+    match mode {
+        "pixels" => {
+            let images: Vec<_> = files
+                .iter()
+                .map(|file| image::open(file).unwrap().into_rgb8())
+                .collect();
+            let per_second = rate(threads, seconds, batch, |i| {
+                let image = &images[i % images.len()];
+                let (width, height) = (image.width() as usize, image.height() as usize);
+                std::hint::black_box(ipguard_pdq::hash_rgb(width, height, image.as_raw()).unwrap());
+            });
+            // The fastest single hash, a figure that load from other
+            // processes on the machine disturbs least.
+            let fastest_ms = images
+                .iter()
+                .flat_map(|image| {
+                    let (width, height) = (image.width() as usize, image.height() as usize);
+                    (0..20).map(move |_| {
+                        let start = Instant::now();
+                        std::hint::black_box(
+                            ipguard_pdq::hash_rgb(width, height, image.as_raw()).unwrap(),
+                        );
+                        start.elapsed().as_secs_f64() * 1000.0
+                    })
+                })
+                .fold(f64::INFINITY, f64::min);
+            println!(
+                "{{\"mode\":\"pixels\",\"threads\":{threads},\"images_per_second\":{per_second:.2},\
+                 \"fastest_ms\":{fastest_ms:.3}}}"
+            );
+        }
+        "jpeg" => {
+            let bytes: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+            let decode = rate(threads, seconds, batch, |i| {
+                std::hint::black_box(image::load_from_memory(&bytes[i % bytes.len()]).unwrap());
+            });
+            let decode_and_hash = rate(threads, seconds, batch, |i| {
+                std::hint::black_box(ipguard_pdq::hash_bytes(&bytes[i % bytes.len()]).unwrap());
+            });
+            println!(
+                "{{\"mode\":\"jpeg\",\"threads\":{threads},\"decode_per_second\":{decode:.2},\
+                 \"decode_and_hash_per_second\":{decode_and_hash:.2}}}"
+            );
+        }
+        other => panic!("unknown mode {other}: use pixels or jpeg"),
+    }
+}
