@@ -73,6 +73,15 @@ def shapes(w, h, rng):
     return img
 
 
+def photo(w, h, rng):
+    """Photo-like: smooth shading with objects and sensor-like noise, so it
+    has the gradient energy (PDQ quality well above 50) of a real photo."""
+    base = np.asarray(blobs(w, h, rng), dtype=np.float64)
+    objects = np.asarray(shapes(w, h, rng), dtype=np.float64)
+    mixed = 0.55 * base + 0.45 * objects + rng.normal(0, 6, base.shape)
+    return Image.fromarray(np.clip(mixed, 0, 255).astype(np.uint8), "RGB")
+
+
 def text(w, h, rng):
     img = Image.new("RGB", (w, h), (250, 248, 240))
     draw = ImageDraw.Draw(img)
@@ -104,6 +113,7 @@ CONTENT = {
     "text": text,
     "checker": checker,
     "flat": flat,
+    "photo": photo,
 }
 
 
@@ -172,13 +182,17 @@ def make_images(rng):
     yield save(checker(90, 60, rng), "checker-90x60-png-content.jpg", "PNG"), "png"
 
     # Lossy formats: decoders may round differently, so only closeness counts.
-    photo = blobs(800, 600, rng)
-    yield save(photo, "blobs-800x600-q90.jpg", "JPEG", quality=90), "jpeg"
+    smooth = blobs(600, 450, rng)
+    yield save(smooth, "blobs-600x450-q90.jpg", "JPEG", quality=90), "jpeg"
+    yield save(photo(480, 360, rng), "photo-480x360-q90.jpg", "JPEG", quality=90), "jpeg"
+    yield save(photo(512, 384, rng), "photo-512x384-q75.jpg", "JPEG", quality=75), "jpeg"
+    yield save(photo(333, 500, rng), "photo-333x500-progressive.jpg", "JPEG", quality=85, progressive=True), "jpeg"
     yield save(shapes(1024, 768, rng), "shapes-1024x768-q85.jpg", "JPEG", quality=85), "jpeg"
     yield save(text(321, 241, rng), "text-321x241-444.jpg", "JPEG", quality=95, subsampling=0), "jpeg"
-    yield save(photo.resize((400, 300)), "blobs-400x300-progressive.jpg", "JPEG", quality=80, progressive=True), "jpeg"
-    yield save(photo.convert("L").resize((333, 250)), "blobs-333x250-gray.jpg", "JPEG", quality=90), "jpeg"
-    yield save(photo.convert("CMYK").resize((300, 200)), "blobs-300x200-cmyk.jpg", "JPEG", quality=90), "jpeg"
+    yield save(smooth.resize((400, 300)), "blobs-400x300-progressive.jpg", "JPEG", quality=80, progressive=True), "jpeg"
+    yield save(smooth.convert("L").resize((333, 250)), "blobs-333x250-gray.jpg", "JPEG", quality=90), "jpeg"
+    yield save(smooth.convert("CMYK").resize((300, 200)), "blobs-300x200-cmyk.jpg", "JPEG", quality=90), "jpeg"
+    yield save(photo(300, 200, rng).convert("CMYK"), "photo-300x200-cmyk.jpg", "JPEG", quality=90), "jpeg"
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90": Pillow's open() ignores it, and so must we.
     yield save(shapes(200, 120, rng), "shapes-200x120-exif-rotated.jpg", "JPEG", quality=90, exif=exif), "jpeg"

@@ -55,6 +55,7 @@ pub use decode::DecodeLimits;
 pub use error::PdqError;
 pub use hash::{DihedralHashes, HashResult, ParseHashError, PdqHash};
 
+use decode::JpegLuma;
 use downsample::{Pixels, SIDE, Scratch};
 
 /// The reference hashes nothing smaller than this a side.
@@ -151,21 +152,37 @@ pub fn dihedral_hashes_rgb(
     Ok(dihedral_pixels(&rgb_pixels(width, height, pixels)?))
 }
 
-/// Decodes untrusted image bytes within `limits` and runs `hash` on them.
+/// Below this quality, a hash computed from a JPEG's luma plane alone is
+/// recomputed from fully decoded RGB. It is the reference's own threshold for
+/// a usable hash: flatter images have DCT coefficients so close to their
+/// median that the rounding differences between Y and the luminance of
+/// decoded RGB flip bits.
+const LUMA_SHORTCUT_MIN_QUALITY: u8 = 50;
+
+/// Decodes untrusted image bytes within `limits` and runs `hash` on them,
+/// decoding a YCbCr JPEG's luma plane only unless the result's `quality` is
+/// too low to trust it.
 fn with_decoded<T>(
     bytes: &[u8],
     limits: &DecodeLimits,
-    hash: impl FnOnce(&Pixels) -> T,
+    hash: impl Fn(&Pixels) -> T,
+    quality: impl Fn(&T) -> u8,
 ) -> Result<T, PdqError> {
-    let image = decode::decode(bytes, limits)?;
-    let (width, height) = (image.width() as usize, image.height() as usize);
-    let eight_bit = decode::eight_bit(image);
-    Ok(hash(&Pixels {
-        data: &eight_bit.data,
-        width,
-        height,
-        channels: eight_bit.channels,
-    }))
+    let decoded = decode::decode(bytes, limits, JpegLuma::Allowed)?;
+    let result = hash(&decoded.pixels());
+    if decoded.luma_only && quality(&result) < LUMA_SHORTCUT_MIN_QUALITY {
+        let full = decode::decode(bytes, limits, JpegLuma::Forbidden)?;
+        return Ok(hash(&full.pixels()));
+    }
+    Ok(result)
+}
+
+fn hash_quality(result: &HashResult) -> u8 {
+    result.quality
+}
+
+fn dihedral_quality(result: &DihedralHashes) -> u8 {
+    result.quality
 }
 
 /// Decodes a JPEG, PNG, WebP or GIF (recognised by content) with the default
@@ -176,13 +193,18 @@ pub fn hash_bytes(bytes: &[u8]) -> Result<HashResult, PdqError> {
 
 /// [`hash_bytes`] with caller-chosen decoding limits.
 pub fn hash_bytes_with_limits(bytes: &[u8], limits: &DecodeLimits) -> Result<HashResult, PdqError> {
-    with_decoded(bytes, limits, hash_pixels)
+    with_decoded(bytes, limits, hash_pixels, hash_quality)
 }
 
 /// Decodes image bytes as [`hash_bytes`] does and returns all eight dihedral
 /// hashes, for matching rotated or mirrored copies.
 pub fn dihedral_hashes_bytes(bytes: &[u8]) -> Result<DihedralHashes, PdqError> {
-    with_decoded(bytes, &DecodeLimits::default(), dihedral_pixels)
+    with_decoded(
+        bytes,
+        &DecodeLimits::default(),
+        dihedral_pixels,
+        dihedral_quality,
+    )
 }
 
 /// Reads at most `limits.max_file_bytes` of a file, refusing larger ones
@@ -207,11 +229,8 @@ pub fn hash_file(path: impl AsRef<Path>) -> Result<HashResult, PdqError> {
 /// Reads an image file and returns its eight dihedral hashes.
 pub fn dihedral_hashes_file(path: impl AsRef<Path>) -> Result<DihedralHashes, PdqError> {
     let limits = DecodeLimits::default();
-    with_decoded(
-        &read_bounded(path.as_ref(), &limits)?,
-        &limits,
-        dihedral_pixels,
-    )
+    let bytes = read_bounded(path.as_ref(), &limits)?;
+    with_decoded(&bytes, &limits, dihedral_pixels, dihedral_quality)
 }
 
 /// Hashes many files on all cores; result `i` is for `paths[i]`. A file that

@@ -115,7 +115,7 @@ fn truncated_and_corrupt_files_give_errors_not_panics() {
         "text-640x480-rgb.png",
         "blobs-256x256-rgb.gif",
         "blobs-240x180-lossless.webp",
-        "blobs-800x600-q90.jpg",
+        "photo-480x360-q90.jpg",
     ] {
         let bytes = fixture_bytes(file);
         for keep in [8, 20, 64, bytes.len() / 3, bytes.len() / 2] {
