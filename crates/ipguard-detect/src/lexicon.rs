@@ -8,6 +8,7 @@ use rustc_hash::FxHashSet;
 use crate::normalize::normalize;
 
 const COMMON_WORDS: &str = include_str!("../data/common_words.txt");
+const NAMES: &str = include_str!("../data/names.txt");
 const AMBIGUOUS_CJK: &str = include_str!("../data/ambiguous_cjk.txt");
 const DESCRIPTIVE_CUES: &str = include_str!("../data/descriptive_cues.txt");
 const CATEGORIES: &str = include_str!("../data/categories.tsv");
@@ -34,6 +35,17 @@ pub(crate) fn common_words() -> &'static FxHashSet<u64> {
     WORDS.get_or_init(|| {
         entries(COMMON_WORDS)
             .map(|word| word_key(normalize(word).canon.as_slice()))
+            .collect()
+    })
+}
+
+/// Canonical-form keys of proper names (people, places, firms) that are not
+/// also ordinary words, built once per process.
+pub(crate) fn names() -> &'static FxHashSet<u64> {
+    static NAMES_SET: OnceLock<FxHashSet<u64>> = OnceLock::new();
+    NAMES_SET.get_or_init(|| {
+        entries(NAMES)
+            .map(|name| word_key(normalize(name).canon.as_slice()))
             .collect()
     })
 }

@@ -13,12 +13,15 @@
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::lexicon::{common_words, word_key};
+use crate::lexicon::{common_words, names, word_key};
 use crate::model::VariantKind;
 use crate::normalize::{
     FLAG_CJK, FLAG_CONTINUATION, FLAG_LEET, HARD, NO_BOUNDARY, NormalizedText, SCRIPT, SOFT,
     normalize,
 };
+
+/// Longest multi-word window tried for misspelt multi-word terms.
+const MAX_WINDOW_WORDS: usize = 4;
 
 /// What a canonical pattern stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +141,8 @@ pub(crate) struct Matcher {
     filter: KeyFilter,
     /// First and last words of multi-word terms.
     edge_words: FxHashSet<u64>,
+    /// Most words in a fuzzy-eligible multi-word term (capped).
+    max_term_words: usize,
     fuzzy_terms: FxHashMap<u32, FuzzyTerm>,
     fuzzy_token_len: (usize, usize),
     min_edit_len: usize,
@@ -185,6 +190,7 @@ impl Matcher {
         let mut keys: FxHashMap<u64, KeyEntry> = FxHashMap::default();
         let mut fuzzy_terms = FxHashMap::default();
         let mut edge_words = FxHashSet::default();
+        let mut max_term_words = 1;
         let mut longest = 0;
         for (index, term) in input.terms.iter().enumerate() {
             let index = index as u32;
@@ -198,6 +204,8 @@ impl Matcher {
                 if let Some((first, last)) = pattern.edge_words() {
                     edge_words.insert(word_key(first));
                     edge_words.insert(word_key(last));
+                    let words = pattern.shape.word_breaks.count_ones() as usize + 1;
+                    max_term_words = max_term_words.max(words.min(MAX_WINDOW_WORDS));
                 }
                 longest = longest.max(pattern.canonical.len());
                 fuzzy_terms.insert(
@@ -237,6 +245,7 @@ impl Matcher {
             keys,
             filter,
             edge_words,
+            max_term_words,
             fuzzy_terms,
             fuzzy_token_len: (
                 input.min_transposition_len.min(input.min_edit_len - 1),
@@ -285,7 +294,24 @@ impl Matcher {
             }
         }
         drop_glued_inside_longer_terms(out, first);
+        let exact_end = out.len();
         self.find_misspellings(text, out);
+        // A misspelling window overlapping a correct spelling of the same
+        // term ("Men's New Balance" read as "sNewBalance") is no misspelling.
+        let exact: Vec<(Target, usize, usize)> = out
+            .get(first..exact_end)
+            .unwrap_or_default()
+            .iter()
+            .map(|o| (o.target, o.start, o.end))
+            .collect();
+        let mut index = 0;
+        out.retain(|o| {
+            index += 1;
+            index <= exact_end
+                || !exact
+                    .iter()
+                    .any(|&(target, s, e)| target == o.target && s < o.end && o.start < e)
+        });
     }
 
     /// Decides whether a raw automaton hit is a real occurrence; returns the
@@ -331,6 +357,7 @@ impl Matcher {
             return None;
         }
         let mut glued = false;
+        let mut in_longer_word = false;
         if !shape.cjk {
             let starts = text.boundary_at(start) != NO_BOUNDARY;
             let ends = text.word_ends_at(end);
@@ -340,11 +367,17 @@ impl Matcher {
                     return None;
                 }
             }
+            // Camel case ("NikeAirMax") is a boundary for matching, but the
+            // term is still run into other words; a plural "s" is not.
+            in_longer_word = text.boundary_at(start) < SCRIPT
+                || (text.boundary_at(end) < SCRIPT && !plural_at(text, end));
         }
         let variant = if leet > 0 {
             Some(VariantKind::Leetspeak)
         } else if separators {
             Some(VariantKind::Separators)
+        } else if in_longer_word {
+            Some(VariantKind::Glued)
         } else {
             None
         };
@@ -371,9 +404,8 @@ impl Matcher {
         if self.is_common_word(word) {
             return false;
         }
-        let plural = matches!(text.canon.get(end..word_end), Some(b"s" | b"es"));
         (word_start == start || self.reads_as_words(text, word_start, start))
-            && (word_end == end || plural || self.reads_as_words(text, end, word_end))
+            && (word_end == end || plural_at(text, end) || self.reads_as_words(text, end, word_end))
     }
 
     /// Whether canonical bytes `start..end` are all digits, or split into
@@ -419,33 +451,55 @@ impl Matcher {
     /// a multi-word term, which keeps pairs rare.
     fn find_misspellings(&self, text: &NormalizedText, out: &mut Vec<Occurrence>) {
         let (min_len, max_len) = self.fuzzy_token_len;
-        let mut previous: Option<(usize, usize)> = None;
+        // The last few ASCII words, for multi-word windows ending at the current one.
+        let mut recent: [(usize, usize); MAX_WINDOW_WORDS] = [(0, 0); MAX_WINDOW_WORDS];
+        let mut recent_len = 0;
         for (start, end) in words(text) {
             let word = text.canon.get(start..end).unwrap_or_default();
             if !word.is_ascii() {
-                previous = None;
+                recent_len = 0;
                 continue;
             }
-            let common = self.is_common_word(word);
-            let known = common || self.entry(word).is_some_and(|e| e.term);
+            // Ordinary words and names are never misspellings ("couch" is
+            // not "Coach", "Prado" is not "Prada"); neither are other terms.
+            let known = self.is_common_word(word)
+                || names().contains(&word_key(word))
+                || self.entry(word).is_some_and(|e| e.term);
             if !known && (min_len..=max_len).contains(&word.len()) {
                 self.lookup_misspelling(text, word, start, end, false, out);
             }
-            if let Some((prev_start, prev_end)) = previous
-                && (min_len..=max_len).contains(&(end - prev_start))
-                && (self.edge_words.contains(&word_key(word))
-                    || text
-                        .canon
-                        .get(prev_start..prev_end)
-                        .is_some_and(|prev| self.edge_words.contains(&word_key(prev))))
-            {
-                let mut pair = [0u8; 128];
-                let first = text.canon.get(prev_start..prev_end).unwrap_or_default();
-                if let Some(joined) = join(&mut pair, first, word) {
-                    self.lookup_misspelling(text, joined, prev_start, end, true, out);
+            recent.rotate_left(1);
+            if let Some(last) = recent.last_mut() {
+                *last = (start, end);
+            }
+            recent_len = (recent_len + 1).min(MAX_WINDOW_WORDS);
+            let last_is_edge = self.edge_words.contains(&word_key(word));
+            for size in 2..=recent_len.min(self.max_term_words) {
+                let Some(&(first_start, first_end)) = recent.get(MAX_WINDOW_WORDS - size) else {
+                    continue;
+                };
+                let first_is_edge = text
+                    .canon
+                    .get(first_start..first_end)
+                    .is_some_and(|first| self.edge_words.contains(&word_key(first)));
+                if !(first_is_edge || last_is_edge)
+                    || !(min_len..=max_len).contains(&(end - first_start))
+                {
+                    continue;
+                }
+                let mut joined = [0u8; 128];
+                let mut len = 0;
+                for &(s, e) in recent.get(MAX_WINDOW_WORDS - size..).unwrap_or_default() {
+                    let piece = text.canon.get(s..e).unwrap_or_default();
+                    if let Some(slot) = joined.get_mut(len..len + piece.len()) {
+                        slot.copy_from_slice(piece);
+                        len += piece.len();
+                    }
+                }
+                if let Some(window) = joined.get(..len) {
+                    self.lookup_misspelling(text, window, first_start, end, true, out);
                 }
             }
-            previous = Some((start, end));
         }
     }
 
@@ -599,14 +653,6 @@ fn delete_at<'b>(buffer: &'b mut [u8; 128], word: &[u8], skip: usize) -> Option<
     Some(out)
 }
 
-fn join<'b>(buffer: &'b mut [u8; 128], first: &[u8], second: &[u8]) -> Option<&'b [u8]> {
-    let len = first.len() + second.len();
-    let out = buffer.get_mut(..len)?;
-    out.get_mut(..first.len())?.copy_from_slice(first);
-    out.get_mut(first.len()..)?.copy_from_slice(second);
-    Some(out)
-}
-
 /// The words of a text: runs of canonical bytes between separators or
 /// script changes (camel-case steps stay inside a word).
 fn words(text: &NormalizedText) -> impl Iterator<Item = (usize, usize)> + '_ {
@@ -651,6 +697,15 @@ fn single_letter_at(text: &NormalizedText, i: usize) -> bool {
         next += 1;
     }
     text.boundary_at(next) >= SOFT
+}
+
+/// A plural "s" or "es" ends the word at `end`.
+fn plural_at(text: &NormalizedText, end: usize) -> bool {
+    let mut word_end = end;
+    while word_end < text.canon.len() && text.boundary_at(word_end) < SCRIPT {
+        word_end += 1;
+    }
+    matches!(text.canon.get(end..word_end), Some(b"s" | b"es"))
 }
 
 /// Phrases made of digits ("1:1") must be written with those digits and

@@ -161,6 +161,8 @@ pub enum VariantKind {
     Lookalike,
     /// Separators inside a word (N.i.k.e, G-U-C-C-I, N I K E).
     Separators,
+    /// Run together with other words (NikeAirMax, cheapnike).
+    Glued,
 }
 
 /// One reason that contributed to a finding's score.

@@ -159,7 +159,13 @@ impl WordState {
                 (if lower == b'l' { b'i' } else { lower }, false)
             }
             b'0'..=b'9' => (digit_letter(byte as char) as u8, true),
-            b'@' | b'$' | b'!' | b'|'
+            // "@" and "$" after a letter read as letters even at the end of
+            // a word ("Pum@"); "!" and "|" only inside one, as "Nike!" is
+            // punctuation.
+            b'@' | b'$' if self.prev_letter && self.pending == NO_BOUNDARY => {
+                (symbol_letter(byte as char) as u8, true)
+            }
+            b'!' | b'|'
                 if self.prev_letter
                     && self.pending == NO_BOUNDARY
                     && next_is_alphanumeric(text, offset + 1) =>
@@ -214,10 +220,12 @@ impl WordState {
         let (canonical, leet) = match folded {
             'a'..='z' | 'A'..='Z' => (canonical_letter(folded.to_ascii_lowercase()), false),
             '0'..='9' => (digit_letter(folded), true),
-            // Symbols read as letters only inside a word: "N!ke" but not "Nike!".
-            '@' | '$' | '!' | '|'
-                if self.prev_letter && self.pending == NO_BOUNDARY && next_is_alnum =>
-            {
+            // As in `push_ascii`: "@" and "$" after a letter, "!" and "|"
+            // only inside a word.
+            '@' | '$' if self.prev_letter && self.pending == NO_BOUNDARY => {
+                (symbol_letter(folded), true)
+            }
+            '!' | '|' if self.prev_letter && self.pending == NO_BOUNDARY && next_is_alnum => {
                 (symbol_letter(folded), true)
             }
             c if c.is_alphanumeric() => (c, false),
@@ -315,9 +323,12 @@ pub(crate) fn is_cjk(c: char) -> bool {
     )
 }
 
-/// Folds one non-ASCII character: compatibility decomposition without marks,
-/// lowercase, then the confusables skeleton of whatever is still non-ASCII.
+/// Folds one non-ASCII character: compatibility decomposition without marks
+/// (full-width and ligature forms become plain letters), lowercase, the
+/// confusables skeleton of whatever is still non-ASCII, and last the
+/// committed table of lookalikes the skeleton leaves non-ASCII.
 fn fold_uncached(c: char, out: &mut Vec<char>) {
+    let mut buf = [0u8; 4];
     let mut decomposed = String::new();
     for d in std::iter::once(c).nfkd() {
         if !is_combining_mark(d) {
@@ -329,13 +340,33 @@ fn fold_uncached(c: char, out: &mut Vec<char>) {
             out.push(d);
             continue;
         }
-        let mut buf = [0u8; 4];
         for s in unicode_security::confusable_detection::skeleton(d.encode_utf8(&mut buf)) {
-            if !is_combining_mark(s) {
-                out.extend(s.to_lowercase());
+            if is_combining_mark(s) {
+                continue;
+            }
+            for lower in s.to_lowercase() {
+                out.push(lookalike_letter(lower).unwrap_or(lower));
             }
         }
     }
+}
+
+fn lookalike_letter(c: char) -> Option<char> {
+    static TABLE: OnceLock<Vec<(char, char)>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        include_str!("../data/lookalikes.txt")
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| {
+                let mut chars = line.split_whitespace().filter_map(|w| w.chars().next());
+                Some((chars.next()?, chars.next()?))
+            })
+            .collect()
+    });
+    table
+        .iter()
+        .find(|&&(from, _)| from == c)
+        .map(|&(_, to)| to)
 }
 
 /// Folding results for the Basic Multilingual Plane, computed once per
