@@ -361,9 +361,9 @@ impl HashIndex {
         Ok(Self::from_sorted(config, ids, hashes))
     }
 
-    /// A poisoned lock only means another thread panicked while holding it;
-    /// every change to the state completes before the lock is released or
-    /// leaves it consistent, so reading on is safe.
+    /// A poisoned lock only means another thread panicked while holding it.
+    /// No code path here panics between two related changes to the state,
+    /// so the state is still consistent and is used as it is.
     fn read(&self) -> RwLockReadGuard<'_, State> {
         self.state.read().unwrap_or_else(PoisonError::into_inner)
     }

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use crate::Match;
 use crate::hash::Hash256;
-use crate::plan::{Layout, MAX_RADIUS, Plan, plans};
+use crate::plan::{Layout, MAX_RADIUS, Plan, Substring, plans};
 
 /// Below this many hashes a segment builds no tables: a linear scan of a few
 /// thousand hashes is as fast as probing and costs no memory.
@@ -326,30 +326,8 @@ impl Tables {
         let tables = layout
             .substrings
             .par_iter()
-            .map(|substring| {
-                let residual_bits = substring.width - layout.directory_bits;
-                let buckets = 1usize << layout.directory_bits;
-                let mut directory = vec![0u32; buckets + 1];
-                for hash in hashes {
-                    let prefix = hash.bits(substring.start, substring.width) >> residual_bits;
-                    directory[prefix as usize + 1] += 1;
-                }
-                for bucket in 0..buckets {
-                    directory[bucket + 1] += directory[bucket];
-                }
-                // A counting sort: positions are visited in ascending order, so
-                // each bucket lists its positions in ascending order too.
-                let mut cursor = directory.clone();
-                let mut entries = vec![0u32; hashes.len()];
-                for (position, hash) in hashes.iter().enumerate() {
-                    let key = hash.bits(substring.start, substring.width);
-                    let prefix = (key >> residual_bits) as usize;
-                    let residual = key & ((1u32 << residual_bits) - 1);
-                    entries[cursor[prefix] as usize] =
-                        (residual << layout.position_bits) | position as u32;
-                    cursor[prefix] += 1;
-                }
-                Table { directory, entries }
+            .map_init(Vec::new, |staged, substring| {
+                Table::build(&layout, substring, hashes, staged)
             })
             .collect();
         let plans = plans(&layout, hashes.len());
@@ -358,6 +336,85 @@ impl Tables {
             tables,
             plans,
         }
+    }
+}
+
+/// The first radix pass splits a table's entries by this many top bits of
+/// the directory prefix.
+const PARTITION_BITS: u32 = 8;
+
+impl Table {
+    /// Groups positions by directory prefix with a two-pass radix sort.
+    ///
+    /// A single counting sort would write each of millions of entries to a
+    /// random place in a table far larger than the caches, one cache miss
+    /// (and TLB miss) per entry, which made building 10 million hashes take
+    /// tens of seconds. The first pass writes to only 256 sequential streams;
+    /// the second sorts one partition at a time, whose counters and entries
+    /// fit in cache. Both passes are stable, so each bucket lists positions
+    /// in ascending order.
+    ///
+    /// `staged` is scratch space, reused across the tables one thread builds
+    /// so that building allocates it once rather than once per table.
+    fn build(
+        layout: &Layout,
+        substring: &Substring,
+        hashes: &[Hash256],
+        staged: &mut Vec<u64>,
+    ) -> Self {
+        let residual_bits = substring.width - layout.directory_bits;
+        let partition_bits = layout.directory_bits.min(PARTITION_BITS);
+        let low_bits = layout.directory_bits - partition_bits;
+        let partition_shift = residual_bits + low_bits;
+        let key_of = |hash: &Hash256| hash.bits(substring.start, substring.width);
+
+        let mut partition_starts = vec![0usize; (1 << partition_bits) + 1];
+        for hash in hashes {
+            partition_starts[(key_of(hash) >> partition_shift) as usize + 1] += 1;
+        }
+        for partition in 0..1 << partition_bits {
+            partition_starts[partition + 1] += partition_starts[partition];
+        }
+        // Each staged item is the substring in the high half and the
+        // position in the low half.
+        staged.clear();
+        staged.resize(hashes.len(), 0);
+        let mut cursor = partition_starts.clone();
+        for (position, hash) in hashes.iter().enumerate() {
+            let key = key_of(hash);
+            let partition = (key >> partition_shift) as usize;
+            staged[cursor[partition]] = (u64::from(key) << 32) | position as u64;
+            cursor[partition] += 1;
+        }
+
+        let low_mask = (1u32 << low_bits) - 1;
+        let residual_mask = (1u32 << residual_bits) - 1;
+        let mut directory = vec![0u32; (1 << layout.directory_bits) + 1];
+        let mut entries = vec![0u32; staged.len()];
+        let mut counts = vec![0usize; (1 << low_bits) + 1];
+        for partition in 0..1usize << partition_bits {
+            let base = partition_starts[partition];
+            let items = &staged[base..partition_starts[partition + 1]];
+            counts.fill(0);
+            for &item in items {
+                let key = (item >> 32) as u32;
+                counts[((key >> residual_bits) & low_mask) as usize + 1] += 1;
+            }
+            for low in 0..1usize << low_bits {
+                counts[low + 1] += counts[low];
+                directory[(partition << low_bits) + low] = (base + counts[low]) as u32;
+            }
+            for &item in items {
+                let key = (item >> 32) as u32;
+                let low = ((key >> residual_bits) & low_mask) as usize;
+                let position = item as u32;
+                entries[base + counts[low]] =
+                    ((key & residual_mask) << layout.position_bits) | position;
+                counts[low] += 1;
+            }
+        }
+        directory[1 << layout.directory_bits] = entries.len() as u32;
+        Table { directory, entries }
     }
 }
 

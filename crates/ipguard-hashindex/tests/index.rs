@@ -67,7 +67,7 @@ fn model_of(entries: &[(u64, [u8; 32])]) -> Model {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(12))]
 
     /// Large enough that the main segment has tables and the planner uses them
     /// up to radius 40.
@@ -123,7 +123,7 @@ fn operation() -> impl Strategy<Value = Operation> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(32))]
 
     /// A main segment with tables, a tiny delta limit so that automatic
     /// compactions happen mid-sequence, and queries checked after every step.
