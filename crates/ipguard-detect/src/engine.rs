@@ -47,6 +47,8 @@ struct TermData {
     /// The term is also an everyday word ("apple", "coach", "苹果"), so it
     /// only counts with supporting context.
     ambiguous: bool,
+    /// Three canonical letters or fewer.
+    short: bool,
 }
 
 /// A brand term found in a listing.
@@ -58,6 +60,8 @@ struct BrandHit {
     variant: Option<VariantKind>,
     /// The descriptive cue right before it, if any ("for", "compatible with").
     cue: Option<u32>,
+    /// Written with a capital, as a name usually is.
+    capitalised: bool,
 }
 
 /// Replica wording found in a listing.
@@ -142,13 +146,25 @@ impl Engine {
             });
             // The brand's name is always one of its terms.
             let mut seen = FxHashSet::default();
-            for term in std::iter::once(&brand.name).chain(&brand.terms) {
+            // "Dolce & Gabbana" is also written "Dolce and Gabbana".
+            let spelled_out: Vec<String> = std::iter::once(&brand.name)
+                .chain(&brand.terms)
+                .filter(|term| term.contains(" & "))
+                .map(|term| term.replace(" & ", " and "))
+                .collect();
+            for term in std::iter::once(&brand.name)
+                .chain(&brand.terms)
+                .chain(&spelled_out)
+            {
                 let canonical = prepare(term, true).canonical;
                 if canonical.is_empty() || !seen.insert(canonical.clone()) {
                     continue;
                 }
+                let short = std::str::from_utf8(&canonical).map_or(0, |c| c.chars().count()) <= 3;
+                // Latin terms of three letters or fewer ("HP", "LV") stand
+                // for other things as often as for the brand ("5 HP motor").
                 let ambiguous = if canonical.is_ascii() {
-                    lexicon::common_words().contains(&lexicon::word_key(&canonical))
+                    short || lexicon::common_words().contains(&lexicon::word_key(&canonical))
                 } else {
                     ambiguous_cjk.contains(&lexicon::word_key(&canonical))
                 };
@@ -156,6 +172,7 @@ impl Engine {
                     brand: index as u32,
                     text: term.clone(),
                     ambiguous,
+                    short,
                 });
                 term_texts.push(term.clone());
             }
@@ -266,7 +283,13 @@ impl Engine {
                     let variant = occurrence
                         .variant
                         .or_else(|| lookalike(matched, &data.text));
+                    // Terms of one to three letters ("LV", "HP") are too short
+                    // for lookalikes: "IV" must not read as "LV" ("L.V." may).
+                    if data.short && lookalike(matched, &data.text).is_some() {
+                        continue;
+                    }
                     evidence.brand_hits.push(BrandHit {
+                        capitalised: matched.chars().next().is_some_and(char::is_uppercase),
                         term,
                         field,
                         matched: matched.to_owned(),
@@ -450,8 +473,10 @@ impl Engine {
 
     /// Drops hits on ambiguous terms that nothing in the listing supports:
     /// "apple" counts in a phone listing, not in "fresh apples 1 kg" under
-    /// groceries. Support is a listing category the brand sells in, another
-    /// unambiguous term of the same brand, or replica wording.
+    /// groceries. Support is a listing category in a department the brand
+    /// sells in, another unambiguous term of the same brand, or replica
+    /// wording; a listing without a category gives the benefit of the doubt
+    /// to a capitalised mention ("Coach tote") but not to a lowercase one.
     fn confirmed_hits<'e>(
         &self,
         listing: &Listing,
@@ -477,12 +502,15 @@ impl Engine {
                 unambiguous || sells_in_category || !evidence.replica_hits.is_empty(),
             );
         }
+        let uncategorised = listing.category.as_deref().is_none_or(str::is_empty);
         evidence
             .brand_hits
             .iter()
             .filter(|hit| {
                 self.terms.get(hit.term as usize).is_some_and(|term| {
-                    !term.ambiguous || supported.get(&term.brand).copied().unwrap_or(false)
+                    !term.ambiguous
+                        || supported.get(&term.brand).copied().unwrap_or(false)
+                        || (uncategorised && hit.capitalised)
                 })
             })
             .collect()
@@ -533,11 +561,21 @@ impl Engine {
     fn price_anomaly(&self, listing: &Listing, brand: &BrandData) -> Option<(Reason, f64)> {
         let category = listing.category.as_deref()?;
         let price = to_base(&self.config, listing.price.as_ref()?)?;
+        // The reference price of the listing's own category or its nearest
+        // parent; failing that, of a category in the same department
+        // ("shoes/boots" against "shoes/sneakers"), the lowest such.
         let (reference_category, reference) = brand
             .msrp
             .iter()
             .filter(|(msrp_category, _)| within(category, msrp_category))
-            .max_by_key(|(msrp_category, _)| msrp_category.len())?;
+            .max_by_key(|(msrp_category, _)| msrp_category.len())
+            .or_else(|| {
+                brand
+                    .msrp
+                    .iter()
+                    .filter(|(msrp_category, _)| same_department(category, msrp_category))
+                    .min_by(|a, b| a.1.total_cmp(&b.1))
+            })?;
         if *reference <= 0.0 || price < 0.0 {
             return None;
         }

@@ -368,9 +368,13 @@ impl Matcher {
                 }
             }
             // Camel case ("NikeAirMax") is a boundary for matching, but the
-            // term is still run into other words; a plural "s" is not.
-            in_longer_word = text.boundary_at(start) < SCRIPT
-                || (text.boundary_at(end) < SCRIPT && !plural_at(text, end));
+            // term is still run into other words; a plural "s" or a model
+            // number ("iPhone15") is not.
+            in_longer_word = (text.boundary_at(start) < SCRIPT
+                && !digits_only(text, word_start(text, start), start))
+                || (text.boundary_at(end) < SCRIPT
+                    && !plural_at(text, end)
+                    && !digits_only(text, end, word_end(text, end)));
         }
         let variant = if leet > 0 {
             Some(VariantKind::Leetspeak)
@@ -392,14 +396,7 @@ impl Matcher {
         if end - start < 4 {
             return false;
         }
-        let mut word_start = start;
-        while word_start > 0 && text.boundary_at(word_start) < SCRIPT {
-            word_start -= 1;
-        }
-        let mut word_end = end;
-        while word_end < text.canon.len() && text.boundary_at(word_end) < SCRIPT {
-            word_end += 1;
-        }
+        let (word_start, word_end) = (word_start(text, start), word_end(text, end));
         let word = text.canon.get(word_start..word_end).unwrap_or_default();
         if self.is_common_word(word) {
             return false;
@@ -411,10 +408,7 @@ impl Matcher {
     /// Whether canonical bytes `start..end` are all digits, or split into
     /// dictionary words and protected terms of three letters or more.
     fn reads_as_words(&self, text: &NormalizedText, start: usize, end: usize) -> bool {
-        let Some(units) = text.units.get(start..end) else {
-            return false;
-        };
-        if units.iter().all(|unit| unit.flags & FLAG_LEET != 0) {
+        if digits_only(text, start, end) {
             return true;
         }
         let Some(chunk) = text.canon.get(start..end) else {
@@ -699,13 +693,34 @@ fn single_letter_at(text: &NormalizedText, i: usize) -> bool {
     text.boundary_at(next) >= SOFT
 }
 
+/// Start of the word (between separators or script changes) holding `at`.
+fn word_start(text: &NormalizedText, at: usize) -> usize {
+    let mut start = at;
+    while start > 0 && text.boundary_at(start) < SCRIPT {
+        start -= 1;
+    }
+    start
+}
+
+/// End of the word (between separators or script changes) holding `at - 1`.
+fn word_end(text: &NormalizedText, at: usize) -> usize {
+    let mut end = at;
+    while end < text.canon.len() && text.boundary_at(end) < SCRIPT {
+        end += 1;
+    }
+    end
+}
+
 /// A plural "s" or "es" ends the word at `end`.
 fn plural_at(text: &NormalizedText, end: usize) -> bool {
-    let mut word_end = end;
-    while word_end < text.canon.len() && text.boundary_at(word_end) < SCRIPT {
-        word_end += 1;
-    }
-    matches!(text.canon.get(end..word_end), Some(b"s" | b"es"))
+    matches!(text.canon.get(end..word_end(text, end)), Some(b"s" | b"es"))
+}
+
+/// Canonical bytes `start..end` all came from digits.
+fn digits_only(text: &NormalizedText, start: usize, end: usize) -> bool {
+    text.units
+        .get(start..end)
+        .is_some_and(|units| units.iter().all(|u| u.flags & FLAG_LEET != 0))
 }
 
 /// Phrases made of digits ("1:1") must be written with those digits and

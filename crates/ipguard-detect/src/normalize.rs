@@ -328,6 +328,13 @@ pub(crate) fn is_cjk(c: char) -> bool {
 /// confusables skeleton of whatever is still non-ASCII, and last the
 /// committed table of lookalikes the skeleton leaves non-ASCII.
 fn fold_uncached(c: char, out: &mut Vec<char>) {
+    // Symbols stay separators even where compatibility decomposition would
+    // spell them out ("Nike™" is not "NikeTM"); invisible characters such as
+    // zero-width spaces become separators too, so they cannot hide a word.
+    if !c.is_alphanumeric() && !c.is_whitespace() && !is_combining_mark(c) {
+        out.push('-');
+        return;
+    }
     let mut buf = [0u8; 4];
     let mut decomposed = String::new();
     for d in std::iter::once(c).nfkd() {

@@ -393,3 +393,49 @@ fn committed_evaluation_set_meets_the_recall_and_false_brand_targets() {
         "more than 0.5% of clean listings given a brand:\n{report}"
     );
 }
+
+fn short_term_engine() -> Engine {
+    let catalog: Catalog = serde_json::from_value(serde_json::json!({"brands": [
+        {"id": "lv", "name": "Louis Vuitton", "terms": ["LV"],
+         "msrp": {"bags/handbags": {"amount": "2000", "currency": "USD"}}},
+        {"id": "hp", "name": "HP", "terms": [],
+         "msrp": {"electronics/printers": {"amount": "200", "currency": "USD"}}},
+        {"id": "dg", "name": "Dolce & Gabbana", "terms": ["D&G"]}
+    ]}))
+    .unwrap();
+    Engine::new(&catalog, DetectionConfig::default()).unwrap()
+}
+
+#[test]
+fn regression_roman_numeral_iv_read_as_lv() {
+    // `l` and `i` are merged for lookalikes, which made "IV" match "LV".
+    let engine = short_term_engine();
+    let mut item = listing("Air Jordan IV retro");
+    item.category = Some("bags/handbags".into());
+    assert!(scan(&engine, &item).brands.is_empty());
+    item.title = "LV monogram bag".into();
+    assert_eq!(scan(&engine, &item).brands, ["lv"]);
+}
+
+#[test]
+fn short_terms_need_the_brand_s_department() {
+    let engine = short_term_engine();
+    let mut motor = listing("Electric motor 5 HP");
+    motor.category = Some("tools/motors".into());
+    assert!(scan(&engine, &motor).brands.is_empty());
+    let mut ink = listing("HP ink cartridge 305");
+    ink.category = Some("electronics/printers".into());
+    assert_eq!(scan(&engine, &ink).brands, ["hp"]);
+}
+
+#[test]
+fn ampersand_terms_match_spelled_out_and_trademark_signs_do_not_glue() {
+    let short = short_term_engine();
+    assert_eq!(
+        scan(&short, &listing("Dolce and Gabbana dress")).brands,
+        ["dg"]
+    );
+    let full = engine();
+    assert_eq!(scan(&full, &listing("Nike™ shoes")).brands, ["nike"]);
+    assert_eq!(scan(&full, &listing("NIKE® shoes")).brands, ["nike"]);
+}
