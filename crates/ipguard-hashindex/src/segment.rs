@@ -323,11 +323,21 @@ fn for_each_flip(bits: u32, count: u32, mut visit: impl FnMut(u32)) {
 
 impl Tables {
     fn build(layout: Layout, hashes: &[Hash256]) -> Self {
+        // One chunk of tables per thread, each reusing one scratch buffer:
+        // a fresh buffer per table would be faulted in page by page again.
+        let per_thread = layout
+            .substrings
+            .len()
+            .div_ceil(rayon::current_num_threads());
         let tables = layout
             .substrings
-            .par_iter()
-            .map_init(Vec::new, |staged, substring| {
-                Table::build(&layout, substring, hashes, staged)
+            .par_chunks(per_thread.max(1))
+            .flat_map_iter(|substrings| {
+                let mut staged = Vec::new();
+                substrings
+                    .iter()
+                    .map(|substring| Table::build(&layout, substring, hashes, &mut staged))
+                    .collect::<Vec<_>>()
             })
             .collect();
         let plans = plans(&layout, hashes.len());
