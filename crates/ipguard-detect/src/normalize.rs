@@ -335,6 +335,27 @@ fn fold_uncached(c: char, out: &mut Vec<char>) {
         out.push('-');
         return;
     }
+    // A prototype can itself be a lookalike of something plainer once
+    // lowercased (ᣭ → ѡ → w), so fold until nothing changes.
+    let mut current = vec![c];
+    for _ in 0..4 {
+        let mut next = Vec::with_capacity(current.len());
+        for &d in &current {
+            fold_step(d, &mut next);
+        }
+        if next == current {
+            break;
+        }
+        current = next;
+    }
+    out.extend(current);
+}
+
+fn fold_step(c: char, out: &mut Vec<char>) {
+    if c.is_ascii() {
+        out.push(c);
+        return;
+    }
     let mut buf = [0u8; 4];
     let mut decomposed = String::new();
     for d in std::iter::once(c).nfkd() {

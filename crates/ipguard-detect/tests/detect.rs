@@ -439,3 +439,166 @@ fn ampersand_terms_match_spelled_out_and_trademark_signs_do_not_glue() {
     assert_eq!(scan(&full, &listing("Nike™ shoes")).brands, ["nike"]);
     assert_eq!(scan(&full, &listing("NIKE® shoes")).brands, ["nike"]);
 }
+
+mod streaming {
+    use super::*;
+    use ipguard_detect::{ScanOptions, scan_jsonl};
+    use std::cell::Cell;
+
+    #[test]
+    fn every_line_gets_one_output_line_in_input_order_and_bad_lines_get_error_records() {
+        let engine = engine();
+        let mut input = String::new();
+        for i in 0..25 {
+            input.push_str(&format!(
+                "{{\"id\":\"L{i}\",\"title\":\"N1ke shoes {i}\"}}\n"
+            ));
+            if i == 7 {
+                input.push_str("{not json\n");
+            }
+            if i == 12 {
+                input.push('\n');
+            }
+        }
+        let mut output = Vec::new();
+        let progress_calls = Cell::new(0);
+        let options = ScanOptions {
+            chunk_lines: 4,
+            ..ScanOptions::default()
+        };
+        let summary = scan_jsonl(&engine, input.as_bytes(), &mut output, &options, &|_, _| {
+            progress_calls.set(progress_calls.get() + 1)
+        })
+        .unwrap();
+
+        let lines: Vec<serde_json::Value> = String::from_utf8(output)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 27);
+        assert_eq!(summary.lines, 27);
+        assert_eq!(summary.errors, 2);
+        assert_eq!(summary.review, 25);
+        assert_eq!(summary.bytes, input.len() as u64);
+        assert!(progress_calls.get() >= 7);
+        // Lines are numbered from 1: the bad line follows L0..L7.
+        assert_eq!(lines[8]["line"], 9);
+        assert!(lines[8]["error"].is_string());
+        assert_eq!(lines[14]["line"], 15);
+        let ids: Vec<&str> = lines
+            .iter()
+            .filter_map(|l| l["listing_id"].as_str())
+            .collect();
+        let expected: Vec<String> = (0..25).map(|i| format!("L{i}")).collect();
+        assert_eq!(ids, expected);
+    }
+
+    #[test]
+    fn a_last_line_without_newline_is_scanned() {
+        let engine = engine();
+        let mut output = Vec::new();
+        let input = "{\"id\":\"A\",\"title\":\"shoes\"}\n{\"id\":\"B\",\"title\":\"Nike\"}";
+        let summary = scan_jsonl(
+            &engine,
+            input.as_bytes(),
+            &mut output,
+            &ScanOptions::default(),
+            &|_, _| {},
+        )
+        .unwrap();
+        assert_eq!(summary.lines, 2);
+        assert!(String::from_utf8(output).unwrap().ends_with("}\n"));
+    }
+
+    #[test]
+    fn a_listing_without_an_id_is_an_error_record() {
+        let engine = engine();
+        let mut output = Vec::new();
+        scan_jsonl(
+            &engine,
+            "{\"title\":\"Nike\"}\n".as_bytes(),
+            &mut output,
+            &ScanOptions::default(),
+            &|_, _| {},
+        )
+        .unwrap();
+        let record: serde_json::Value = serde_json::from_slice(&output).unwrap();
+        assert_eq!(record["line"], 1);
+    }
+}
+
+mod properties {
+    use super::*;
+    use ipguard_detect::normalize::normalize;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn canonical_text_is_a_fixed_point(text in "\\PC{0,40}") {
+            let canonical = normalize(&text).canonical().to_owned();
+            prop_assert_eq!(normalize(&canonical).canonical().to_owned(), canonical);
+        }
+
+        #[test]
+        fn canonical_text_has_no_uppercase_separators_or_digits(text in "\\PC{0,40}") {
+            let canonical = normalize(&text).canonical().to_owned();
+            prop_assert!(canonical.chars().all(|c| c.is_alphanumeric()));
+            prop_assert!(!canonical.chars().any(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+        }
+
+        #[test]
+        fn case_changes_do_not_change_the_canonical_text(text in "[a-zA-Z0-9 .,-]{0,40}") {
+            prop_assert_eq!(
+                normalize(&text.to_uppercase()).canonical().to_owned(),
+                normalize(&text.to_lowercase()).canonical().to_owned()
+            );
+        }
+
+        #[test]
+        fn scanning_any_text_is_total_and_deterministic(title in "\\PC{0,60}", description in "\\PC{0,60}") {
+            let engine = engine();
+            let mut item = listing(&title);
+            item.description = Some(description);
+            let first = scan(&engine, &item);
+            prop_assert!((0.0..=1.0).contains(&first.score));
+            prop_assert_eq!(first, scan(&engine, &item));
+        }
+
+        #[test]
+        fn a_brand_between_ordinary_words_is_found_however_it_is_cased_or_spaced(
+            before in proptest::sample::select(vec!["new", "cheap", "black", "men's", "", "正品"]),
+            after in proptest::sample::select(vec!["shoes", "bag", "size 42", "", "运动鞋"]),
+            brand in proptest::sample::select(vec![("Nike", "nike"), ("Gucci", "gucci"), ("Adidas", "adidas"), ("Louis Vuitton", "louis-vuitton")]),
+            upper in any::<bool>(),
+            separator in proptest::sample::select(vec!["", ".", "-", " "]),
+        ) {
+            let (term, id) = brand;
+            let mut written = if upper { term.to_uppercase() } else { term.to_owned() };
+            if !separator.is_empty() && !term.contains(' ') {
+                written = written.chars().map(|c| c.to_string()).collect::<Vec<_>>().join(separator);
+            }
+            let title = format!("{before} {written} {after}");
+            let finding = scan(&engine(), &listing(&title));
+            prop_assert!(finding.brands.contains(&id.to_owned()), "{} -> {:?}", title, finding);
+        }
+
+        #[test]
+        fn one_edit_of_a_long_term_is_found(position in 1usize..5, letter in "[a-z]", kind in 0u8..3) {
+            let term = "adidas";
+            let mut chars: Vec<char> = term.chars().collect();
+            let replacement = letter.chars().next().unwrap();
+            match kind {
+                0 => chars.insert(position, replacement),
+                1 => { chars.remove(position); }
+                _ => chars[position] = replacement,
+            }
+            let written: String = chars.into_iter().collect();
+            prop_assume!(written != term);
+            let finding = scan(&engine(), &listing(&format!("{written} slides")));
+            prop_assert_eq!(finding.brands, vec!["adidas".to_owned()], "{}", written);
+        }
+    }
+}
