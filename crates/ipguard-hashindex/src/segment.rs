@@ -453,11 +453,49 @@ mod tests {
         matches
     }
 
+    /// Plants hashes at distance 0, `radius`, `radius + 1` and in between
+    /// from a query, and checks that the tables (searched at every radius,
+    /// including those where the planner would choose a linear scan) find
+    /// exactly what a linear scan finds.
+    fn check_tables_against_linear(
+        seed: u64,
+        len: usize,
+        layout: Layout,
+        radius: u32,
+    ) -> Result<(), TestCaseError> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let query = Hash256(rng.r#gen());
+        let hashes: Vec<Hash256> = (0..len)
+            .map(|index| match index % 5 {
+                0 => flip_bits(query, radius, &mut rng),
+                1 => flip_bits(query, radius + 1, &mut rng),
+                2 => flip_bits(query, rng.gen_range(0..=radius), &mut rng),
+                3 => flip_bits(query, 0, &mut rng),
+                _ => Hash256(rng.r#gen()),
+            })
+            .collect();
+        let radii = table_radii(&layout, len, radius);
+        let tables = Tables::build(layout, &hashes);
+        let segment = Segment {
+            ids: (0..len as u64).map(|id| id * 3).collect(),
+            hashes,
+            tables: None,
+        };
+        let removed: HashSet<u32> = (0..len as u32)
+            .filter(|position| position % 7 == 3)
+            .collect();
+
+        let mut expected = Vec::new();
+        segment.query_linear(&query, radius, &removed, &mut expected);
+        let mut found = Vec::new();
+        segment.query_tables(&tables, &radii, &query, radius, &removed, &mut found);
+        prop_assert_eq!(sorted(found), sorted(expected));
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(96))]
 
-        /// The tables are checked directly at every radius, including those
-        /// where the planner would choose a linear scan, on every layout.
         #[test]
         fn tables_find_exactly_what_a_linear_scan_finds(
             seed: u64,
@@ -465,28 +503,29 @@ mod tests {
             substrings in 8usize..=13,
             radius in 0u32..=72,
         ) {
-            let mut rng = StdRng::seed_from_u64(seed);
-            let query = Hash256(rng.r#gen());
-            let hashes: Vec<Hash256> = (0..len)
-                .map(|index| match index % 5 {
-                    0 => flip_bits(query, radius, &mut rng),
-                    1 => flip_bits(query, radius + 1, &mut rng),
-                    2 => flip_bits(query, rng.gen_range(0..=radius), &mut rng),
-                    3 => flip_bits(query, 0, &mut rng),
-                    _ => Hash256(rng.r#gen()),
-                })
-                .collect();
             let layout = Layout::for_len(len, Some(substrings)).unwrap();
-            let radii = table_radii(&layout, len, radius);
-            let tables = Tables::build(layout, &hashes);
-            let segment = Segment { ids: (0..len as u64).map(|id| id * 3).collect(), hashes, tables: None };
-            let removed: HashSet<u32> = (0..len as u32).filter(|position| position % 7 == 3).collect();
+            check_tables_against_linear(seed, len, layout, radius)?;
+        }
+    }
 
-            let mut expected = Vec::new();
-            segment.query_linear(&query, radius, &removed, &mut expected);
-            let mut found = Vec::new();
-            segment.query_tables(&tables, &radii, &query, radius, &removed, &mut found);
-            prop_assert_eq!(sorted(found), sorted(expected));
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        /// Large indexes keep only a few residual bits per entry (filtered
+        /// through `WITHIN_LIMIT`); small ones keep many (filtered by
+        /// popcount). This covers both with small data by setting the
+        /// directory width directly.
+        #[test]
+        fn tables_with_any_residual_width_find_what_a_linear_scan_finds(
+            seed: u64,
+            len in 1usize..400,
+            residual_bits in 0u32..=8,
+            radius in 0u32..=40,
+        ) {
+            let mut layout = Layout::for_len(len, Some(13)).unwrap();
+            let narrow = layout.substrings.iter().map(|substring| substring.width).min().unwrap();
+            layout.directory_bits = narrow - residual_bits;
+            check_tables_against_linear(seed, len, layout, radius)?;
         }
     }
 
