@@ -24,7 +24,7 @@ from PIL import Image
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "pdq"))
-from make_fixtures import blobs, shapes, text  # noqa: E402  (shared generators)
+from make_fixtures import photo, shapes, text  # noqa: E402  (shared generators)
 
 SIZES = [(1000, 750), (1024, 768)]
 IMAGES_PER_SIZE = 6
@@ -90,7 +90,7 @@ def make_images(directory):
     for w, h in SIZES:
         pngs, jpegs = [], []
         for k in range(IMAGES_PER_SIZE):
-            img = [blobs, shapes, text][k % 3](w, h, rng)
+            img = [photo, shapes, text][k % 3](w, h, rng)
             png = os.path.join(directory, f"{w}x{h}-{k}.png")
             jpg = os.path.join(directory, f"{w}x{h}-{k}.jpg")
             img.save(png)

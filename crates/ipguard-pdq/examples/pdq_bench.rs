@@ -11,6 +11,18 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+/// The fastest of 20 runs of `work` on each of `count` inputs, in
+/// milliseconds: a figure that load from other processes disturbs least.
+fn fastest_ms(count: usize, work: impl Fn(usize)) -> f64 {
+    (0..count * 20)
+        .map(|i| {
+            let start = Instant::now();
+            work(i % count);
+            start.elapsed().as_secs_f64() * 1000.0
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
 /// Runs `work(i)` for i = 0, 1, 2, ... on `threads` threads in rounds of
 /// `batch` items until `seconds` have passed; returns items per second.
 fn rate(threads: usize, seconds: f64, batch: usize, work: impl Fn(usize) + Sync) -> f64 {
@@ -50,21 +62,11 @@ fn main() {
                 let (width, height) = (image.width() as usize, image.height() as usize);
                 std::hint::black_box(ipguard_pdq::hash_rgb(width, height, image.as_raw()).unwrap());
             });
-            // The fastest single hash, a figure that load from other
-            // processes on the machine disturbs least.
-            let fastest_ms = images
-                .iter()
-                .flat_map(|image| {
-                    let (width, height) = (image.width() as usize, image.height() as usize);
-                    (0..20).map(move |_| {
-                        let start = Instant::now();
-                        std::hint::black_box(
-                            ipguard_pdq::hash_rgb(width, height, image.as_raw()).unwrap(),
-                        );
-                        start.elapsed().as_secs_f64() * 1000.0
-                    })
-                })
-                .fold(f64::INFINITY, f64::min);
+            let fastest_ms = fastest_ms(images.len(), |i| {
+                let image = &images[i];
+                let (width, height) = (image.width() as usize, image.height() as usize);
+                std::hint::black_box(ipguard_pdq::hash_rgb(width, height, image.as_raw()).unwrap());
+            });
             println!(
                 "{{\"mode\":\"pixels\",\"threads\":{threads},\"images_per_second\":{per_second:.2},\
                  \"fastest_ms\":{fastest_ms:.3}}}"
@@ -78,9 +80,16 @@ fn main() {
             let decode_and_hash = rate(threads, seconds, batch, |i| {
                 std::hint::black_box(ipguard_pdq::hash_bytes(&bytes[i % bytes.len()]).unwrap());
             });
+            let decode_ms = fastest_ms(bytes.len(), |i| {
+                std::hint::black_box(image::load_from_memory(&bytes[i]).unwrap());
+            });
+            let decode_and_hash_ms = fastest_ms(bytes.len(), |i| {
+                std::hint::black_box(ipguard_pdq::hash_bytes(&bytes[i]).unwrap());
+            });
             println!(
                 "{{\"mode\":\"jpeg\",\"threads\":{threads},\"decode_per_second\":{decode:.2},\
-                 \"decode_and_hash_per_second\":{decode_and_hash:.2}}}"
+                 \"decode_and_hash_per_second\":{decode_and_hash:.2},\"fastest_decode_ms\":{decode_ms:.3},\
+                 \"fastest_decode_and_hash_ms\":{decode_and_hash_ms:.3}}}"
             );
         }
         other => panic!("unknown mode {other}: use pixels or jpeg"),
