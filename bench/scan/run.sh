@@ -44,8 +44,11 @@ echo "== pyahocorasick on the same titles, 1 thread"
 value() { grep -E "^$2=" "$1" | head -1 | cut -d= -f2; }
 ours=$(value "$data/titles-ours.txt" titles_per_second)
 theirs=$(value "$data/titles-pyac.txt" pyac_titles_per_second)
+ours_cpu=$(value "$data/titles-ours.txt" titles_per_cpu_second)
+theirs_cpu=$(value "$data/titles-pyac.txt" pyac_titles_per_cpu_second)
 one=$(value "$data/one.txt" listings_per_second)
 all=$(value "$data/all.txt" listings_per_second)
 echo "== summary"
 echo "titles_ratio_vs_pyahocorasick=$(python3 -c "print(round($ours / $theirs, 2))")"
+echo "titles_ratio_vs_pyahocorasick_cpu_time=$(python3 -c "print(round($ours_cpu / $theirs_cpu, 2))")"
 echo "scaling_all_cores_vs_one=$(python3 -c "print(round($all / $one, 2))")"

@@ -17,9 +17,35 @@ const SYLLABLES: &[&str] = &[
     "fi", "gel", "mo", "rix", "sa", "lun", "ter", "xa", "pol", "dri", "ne", "ko", "vas", "ul",
 ];
 const WORDS: &[&str] = &[
-    "new", "original", "men", "women", "running", "leather", "black", "white", "size", "cotton",
-    "premium", "fast", "shipping", "gift", "box", "vintage", "sport", "waterproof", "wireless",
-    "charger", "case", "bag", "wallet", "watch", "shoes", "jacket", "lamp", "kitchen", "toy",
+    "new",
+    "original",
+    "men",
+    "women",
+    "running",
+    "leather",
+    "black",
+    "white",
+    "size",
+    "cotton",
+    "premium",
+    "fast",
+    "shipping",
+    "gift",
+    "box",
+    "vintage",
+    "sport",
+    "waterproof",
+    "wireless",
+    "charger",
+    "case",
+    "bag",
+    "wallet",
+    "watch",
+    "shoes",
+    "jacket",
+    "lamp",
+    "kitchen",
+    "toy",
 ];
 
 fn catalog(rng: &mut StdRng, brands: usize) -> Catalog {
@@ -69,7 +95,9 @@ fn listings(rng: &mut StdRng, catalog: &Catalog, count: usize) -> Vec<Listing> {
                 id: format!("L{i}"),
                 platform: Some("bazaar".into()),
                 title: words.join(" "),
-                description: Some("Brand new item in original packaging, ships in 24 hours.".into()),
+                description: Some(
+                    "Brand new item in original packaging, ships in 24 hours.".into(),
+                ),
                 category: Some("shoes/sneakers".into()),
                 ..Listing::default()
             }

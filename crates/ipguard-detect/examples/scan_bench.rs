@@ -51,6 +51,7 @@ fn main() -> Result<(), Error> {
         .num_threads(threads)
         .build()?;
     let input = BufReader::with_capacity(1 << 20, File::open(listings_path)?);
+    let cpu_before = cpu_seconds();
     let summary = pool.install(|| {
         scan_jsonl(
             &engine,
@@ -60,6 +61,7 @@ fn main() -> Result<(), Error> {
             &|_, _| {},
         )
     })?;
+    let cpu = cpu_seconds() - cpu_before;
     println!("threads={threads}");
     println!("listings={} errors={}", summary.lines, summary.errors);
     println!(
@@ -73,6 +75,12 @@ fn main() -> Result<(), Error> {
         summary.listings_per_second() / threads as f64
     );
     println!("megabytes_per_second={:.1}", summary.megabytes_per_second());
+    // CPU time is what a busy, shared machine distorts least.
+    println!("cpu_seconds={cpu:.3}");
+    println!(
+        "listings_per_cpu_second={:.0}",
+        summary.lines as f64 / cpu.max(1e-9)
+    );
     print_peak_memory();
     Ok(())
 }
@@ -90,11 +98,13 @@ fn bench_titles(engine: &Engine, listings_path: &str, titles_out: &str) -> Resul
     out.flush()?;
 
     let started = Instant::now();
+    let cpu_before = cpu_seconds();
     let mut matches = 0usize;
     for title in &titles {
         matches += engine.match_text(title).len();
     }
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_before;
     let bytes: usize = titles.iter().map(String::len).sum();
     println!("titles={} matches={matches}", titles.len());
     println!("titles_seconds={seconds:.3}");
@@ -103,8 +113,28 @@ fn bench_titles(engine: &Engine, listings_path: &str, titles_out: &str) -> Resul
         "title_megabytes_per_second={:.1}",
         bytes as f64 / 1e6 / seconds
     );
+    println!(
+        "titles_per_cpu_second={:.0}",
+        titles.len() as f64 / cpu.max(1e-9)
+    );
     print_peak_memory();
     Ok(())
+}
+
+/// User plus system CPU time of the whole process so far (Linux only).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the
+    // 12th and 13th of those, in clock ticks (100 per second on Linux).
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// Peak resident set size as the kernel counts it (Linux only).

@@ -322,7 +322,7 @@ impl Engine {
         let weights = &self.config.weights;
         let mut reasons = Vec::new();
         let mut brands: Vec<String> = Vec::new();
-        let mut components: Vec<f64> = Vec::new();
+        let mut risk = NoisyOr::default();
 
         let brand_order = self.brands_in_order(&evidence.brand_hits);
         let confirmed = self.confirmed_hits(listing, &evidence, &brand_order);
@@ -383,7 +383,7 @@ impl Engine {
                 price_risk = price_risk.max(risk);
             }
         }
-        components.push(brand_risk);
+        risk.add(brand_risk);
 
         let mut replica_risk: f64 = 0.0;
         let mut replica_seen = Vec::new();
@@ -411,33 +411,32 @@ impl Engine {
         if brand_risk <= weights.descriptive_use {
             replica_risk *= self.config.replica_without_brand_factor;
         }
-        components.push(replica_risk);
+        risk.add(replica_risk);
 
         let (category_reasons, category_risk) = self.category_rules(listing, &evidence);
         reasons.extend(category_reasons);
-        components.push(category_risk);
+        risk.add(category_risk);
         reasons.extend(price_reasons);
-        components.push(price_risk);
+        risk.add(price_risk);
         reasons.extend(authorized_reasons);
 
         for reason in &external {
-            components.push(self.external_weight(reason));
+            risk.add(self.external_weight(reason));
             if let Some(brand) = reason.brand()
                 && !brands.iter().any(|b| b == brand)
             {
                 brands.push(brand.to_owned());
             }
         }
-        let other_risk = combine(&components);
-        if other_risk > 0.0
-            && let Some((reason, risk)) = self.seller_risk(seller)
+        if risk.value() > 0.0
+            && let Some((reason, seller_risk)) = self.seller_risk(seller)
         {
             reasons.push(reason);
-            components.push(risk);
+            risk.add(seller_risk);
         }
         reasons.extend(external);
 
-        let score = (combine(&components) * 10_000.0).round() / 10_000.0;
+        let score = (risk.value() * 10_000.0).round() / 10_000.0;
         let action = if score >= self.config.block_threshold {
             Action::Block
         } else if score >= self.config.review_threshold {
@@ -674,7 +673,10 @@ impl Engine {
         } else {
             0.0
         };
-        let risk = combine(&[strike_risk, age_risk]);
+        let mut risk = NoisyOr::default();
+        risk.add(strike_risk);
+        risk.add(age_risk);
+        let risk = risk.value();
         (risk > 0.0).then_some((
             Reason::SellerRisk {
                 prior_strikes: strikes,
@@ -709,12 +711,27 @@ struct Evidence {
     concepts: Vec<(u32, u32)>,
 }
 
-/// Noisy-OR: independent pieces of evidence, each in [0, 1].
-fn combine(risks: &[f64]) -> f64 {
-    let clear = risks
-        .iter()
-        .fold(1.0, |clear, risk| clear * (1.0 - risk.clamp(0.0, 1.0)));
-    1.0 - clear
+/// Noisy-OR of independent pieces of evidence, each in [0, 1]: the listing
+/// is clean only if every piece of evidence is wrong.
+#[derive(Debug, Clone, Copy)]
+struct NoisyOr {
+    clear: f64,
+}
+
+impl Default for NoisyOr {
+    fn default() -> Self {
+        NoisyOr { clear: 1.0 }
+    }
+}
+
+impl NoisyOr {
+    fn add(&mut self, risk: f64) {
+        self.clear *= 1.0 - risk.clamp(0.0, 1.0);
+    }
+
+    fn value(&self) -> f64 {
+        1.0 - self.clear
+    }
 }
 
 fn to_base(config: &DetectionConfig, money: &Money) -> Option<f64> {

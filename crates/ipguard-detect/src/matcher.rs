@@ -440,13 +440,12 @@ impl Matcher {
     }
 
     /// One-edit misspellings of fuzzy-eligible terms, word by word and for
-    /// pairs of adjacent words (multi-word terms such as "Air Jordn"). A pair
-    /// is only tried when one of its words is spelt right and begins or ends
-    /// a multi-word term, which keeps pairs rare.
+    /// windows of adjacent words (multi-word terms such as "Air Jordn").
     fn find_misspellings(&self, text: &NormalizedText, out: &mut Vec<Occurrence>) {
         let (min_len, max_len) = self.fuzzy_token_len;
-        // The last few ASCII words, for multi-word windows ending at the current one.
-        let mut recent: [(usize, usize); MAX_WINDOW_WORDS] = [(0, 0); MAX_WINDOW_WORDS];
+        // The last few ASCII words (start, end, unknown), for multi-word
+        // windows ending at the current one.
+        let mut recent = [(0, 0, false); MAX_WINDOW_WORDS];
         let mut recent_len = 0;
         for (start, end) in words(text) {
             let word = text.canon.get(start..end).unwrap_or_default();
@@ -456,45 +455,52 @@ impl Matcher {
             }
             // Ordinary words and names are never misspellings ("couch" is
             // not "Coach", "Prado" is not "Prada"); neither are other terms.
-            let known = self.is_common_word(word)
-                || names().contains(&word_key(word))
-                || self.entry(word).is_some_and(|e| e.term);
-            if !known && (min_len..=max_len).contains(&word.len()) {
+            let unknown = !self.is_common_word(word)
+                && !names().contains(&word_key(word))
+                && !self.entry(word).is_some_and(|e| e.term);
+            if unknown && (min_len..=max_len).contains(&word.len()) {
                 self.lookup_misspelling(text, word, start, end, false, out);
             }
             recent.rotate_left(1);
             if let Some(last) = recent.last_mut() {
-                *last = (start, end);
+                *last = (start, end, unknown);
             }
             recent_len = (recent_len + 1).min(MAX_WINDOW_WORDS);
-            let last_is_edge = self.edge_words.contains(&word_key(word));
             for size in 2..=recent_len.min(self.max_term_words) {
-                let Some(&(first_start, first_end)) = recent.get(MAX_WINDOW_WORDS - size) else {
-                    continue;
-                };
-                let first_is_edge = text
-                    .canon
-                    .get(first_start..first_end)
-                    .is_some_and(|first| self.edge_words.contains(&word_key(first)));
-                if !(first_is_edge || last_is_edge)
-                    || !(min_len..=max_len).contains(&(end - first_start))
+                let window = recent.get(MAX_WINDOW_WORDS - size..).unwrap_or_default();
+                if let Some(&(first_start, _, _)) = window.first()
+                    && (min_len..=max_len).contains(&(end - first_start))
+                    && self.worth_a_window(text, window)
                 {
-                    continue;
-                }
-                let mut joined = [0u8; 128];
-                let mut len = 0;
-                for &(s, e) in recent.get(MAX_WINDOW_WORDS - size..).unwrap_or_default() {
-                    let piece = text.canon.get(s..e).unwrap_or_default();
-                    if let Some(slot) = joined.get_mut(len..len + piece.len()) {
-                        slot.copy_from_slice(piece);
-                        len += piece.len();
+                    let mut joined = [0u8; 128];
+                    let mut len = 0;
+                    for &(s, e, _) in window {
+                        let piece = text.canon.get(s..e).unwrap_or_default();
+                        if let Some(slot) = joined.get_mut(len..len + piece.len()) {
+                            slot.copy_from_slice(piece);
+                            len += piece.len();
+                        }
                     }
-                }
-                if let Some(window) = joined.get(..len) {
-                    self.lookup_misspelling(text, window, first_start, end, true, out);
+                    if let Some(joined) = joined.get(..len) {
+                        self.lookup_misspelling(text, joined, first_start, end, true, out);
+                    }
                 }
             }
         }
+    }
+
+    /// A window of words may hold a misspelt multi-word term when one of its
+    /// words is unknown (the misspelt one) and its first or last word begins
+    /// or ends a multi-word term (spelt right). Both are rare in ordinary
+    /// text, which keeps window lookups rare.
+    fn worth_a_window(&self, text: &NormalizedText, window: &[(usize, usize, bool)]) -> bool {
+        let is_edge = |&(s, e, _): &(usize, usize, bool)| {
+            text.canon
+                .get(s..e)
+                .is_some_and(|word| self.edge_words.contains(&word_key(word)))
+        };
+        window.iter().any(|&(_, _, unknown)| unknown)
+            && (window.first().is_some_and(is_edge) || window.last().is_some_and(is_edge))
     }
 
     fn lookup_misspelling(

@@ -117,10 +117,13 @@ pub fn scan_jsonl<R: BufRead + Send, W: Write>(
     let mut summary = ScanSummary::default();
     let chunk_lines = options.chunk_lines.max(1);
     let chunk_bytes = options.chunk_bytes.max(1);
-    // Two chunks in flight: one being scanned, one being read.
+    // Two chunks in flight: one being scanned, one being read. Scanned
+    // chunks go back to the reader to be refilled, so their buffers are
+    // allocated once.
     let (sender, receiver) = mpsc::sync_channel::<Result<Chunk, std::io::Error>>(1);
+    let (recycle, recycled) = mpsc::channel::<Chunk>();
     std::thread::scope(|scope| {
-        scope.spawn(move || read_chunks(input, chunk_lines, chunk_bytes, &sender));
+        scope.spawn(move || read_chunks(input, chunk_lines, chunk_bytes, &sender, &recycled));
         let mut rendered: Vec<(Vec<u8>, Outcome)> = Vec::new();
         for chunk in receiver {
             let chunk = chunk.map_err(ScanError::Read)?;
@@ -140,6 +143,8 @@ pub fn scan_jsonl<R: BufRead + Send, W: Write>(
             summary.lines += chunk.ends.len() as u64;
             summary.bytes += chunk.data.len() as u64;
             progress(summary.lines, summary.bytes);
+            // The reader may have finished already; then the chunk is dropped.
+            let _ = recycle.send(chunk);
         }
         output.flush().map_err(ScanError::Write)
     })?;
@@ -152,13 +157,22 @@ fn read_chunks<R: BufRead>(
     chunk_lines: usize,
     chunk_bytes: usize,
     sender: &mpsc::SyncSender<Result<Chunk, std::io::Error>>,
+    recycled: &mpsc::Receiver<Chunk>,
 ) {
     let mut next_line = 1;
     loop {
-        let mut chunk = Chunk {
-            first_line: next_line,
-            data: Vec::with_capacity(chunk_bytes.min(1 << 20)),
-            ends: Vec::with_capacity(chunk_lines),
+        let mut chunk = match recycled.try_recv() {
+            Ok(mut chunk) => {
+                chunk.first_line = next_line;
+                chunk.data.clear();
+                chunk.ends.clear();
+                chunk
+            }
+            Err(_) => Chunk {
+                first_line: next_line,
+                data: Vec::with_capacity(chunk_bytes.min(1 << 20)),
+                ends: Vec::with_capacity(chunk_lines),
+            },
         };
         let mut finished = false;
         while chunk.ends.len() < chunk_lines && chunk.data.len() < chunk_bytes {
