@@ -90,10 +90,7 @@ pub struct HashIndex {
 }
 
 struct State {
-    main: Arc<Segment>,
-    /// Positions in `main` whose hash was removed or replaced.
-    removed: HashSet<u32>,
-    delta: Delta,
+    contents: Contents,
     /// While a rebuild runs, every change is also recorded here so that it
     /// can be replayed onto the new segment, which was built from a snapshot.
     changes_since_snapshot: Option<Vec<Change>>,
@@ -106,12 +103,31 @@ enum Change {
 }
 
 impl State {
+    fn apply(&mut self, change: Change) -> bool {
+        if let Some(changes) = &mut self.changes_since_snapshot {
+            changes.push(change);
+        }
+        self.contents.apply(change)
+    }
+}
+
+/// What the index holds. Cloning it is cheap next to a rebuild (the main
+/// segment is shared; the delta and tombstones are small), so rebuilds and
+/// saves work on a clone without holding the lock.
+#[derive(Clone)]
+struct Contents {
+    main: Arc<Segment>,
+    /// Positions in `main` whose hash was removed or replaced.
+    removed: HashSet<u32>,
+    delta: Delta,
+}
+
+impl Contents {
     fn new(main: Segment) -> Self {
-        State {
+        Contents {
             main: Arc::new(main),
             removed: HashSet::new(),
             delta: Delta::default(),
-            changes_since_snapshot: None,
         }
     }
 
@@ -122,9 +138,6 @@ impl State {
     }
 
     fn apply(&mut self, change: Change) -> bool {
-        if let Some(changes) = &mut self.changes_since_snapshot {
-            changes.push(change);
-        }
         match change {
             Change::Insert(id, hash) => {
                 let replaced_in_main = match self.live_main_position(id) {
@@ -150,19 +163,6 @@ impl State {
         self.delta.len() + self.removed.len()
     }
 
-    fn len(&self) -> usize {
-        self.main.len() - self.removed.len() + self.delta.len()
-    }
-}
-
-/// A consistent copy of the index's contents that needs no lock to read.
-struct Snapshot {
-    main: Arc<Segment>,
-    removed: HashSet<u32>,
-    delta: Delta,
-}
-
-impl Snapshot {
     fn len(&self) -> usize {
         self.main.len() - self.removed.len() + self.delta.len()
     }
@@ -239,7 +239,10 @@ impl HashIndex {
     fn from_sorted(config: IndexConfig, ids: Vec<u64>, hashes: Vec<Hash256>) -> Self {
         HashIndex {
             config,
-            state: RwLock::new(State::new(Segment::build(ids, hashes, config.substrings))),
+            state: RwLock::new(State {
+                contents: Contents::new(Segment::build(ids, hashes, config.substrings)),
+                changes_since_snapshot: None,
+            }),
             compaction: Mutex::new(()),
         }
     }
@@ -258,7 +261,7 @@ impl HashIndex {
     fn change(&self, change: Change) -> bool {
         let (present, backlog) = {
             let mut state = self.write();
-            (state.apply(change), state.backlog())
+            (state.apply(change), state.contents.backlog())
         };
         if backlog > self.config.delta_limit {
             // Another thread may already be rebuilding; its result will take
@@ -276,11 +279,11 @@ impl HashIndex {
         let query = Hash256::from_bytes(hash);
         let mut matches = Vec::new();
         {
-            let state = self.read();
-            state
+            let contents = &self.read().contents;
+            contents
                 .main
-                .query(&query, radius, &state.removed, &mut matches);
-            state.delta.query(&query, radius, &mut matches);
+                .query(&query, radius, &contents.removed, &mut matches);
+            contents.delta.query(&query, radius, &mut matches);
         }
         matches.sort_unstable();
         matches
@@ -288,7 +291,7 @@ impl HashIndex {
 
     /// Number of stored hashes.
     pub fn len(&self) -> usize {
-        self.read().len()
+        self.read().contents.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -298,10 +301,10 @@ impl HashIndex {
     /// Heap memory held by the index, in bytes (hashes, ids, tables, delta
     /// and tombstones; hash-map overheads estimated).
     pub fn heap_bytes(&self) -> usize {
-        let state = self.read();
-        state.main.heap_bytes()
-            + state.delta.heap_bytes()
-            + state.removed.capacity() * (size_of::<u32>() + 1)
+        let contents = &self.read().contents;
+        contents.main.heap_bytes()
+            + contents.delta.heap_bytes()
+            + contents.removed.capacity() * (size_of::<u32>() + 1)
     }
 
     /// Folds the delta and the tombstones into a new main segment now, rather
@@ -319,23 +322,19 @@ impl HashIndex {
     fn compact_holding(&self, _guard: &std::sync::MutexGuard<'_, ()>) {
         let snapshot = {
             let mut state = self.write();
-            if state.backlog() == 0 {
+            if state.contents.backlog() == 0 {
                 return;
             }
             state.changes_since_snapshot = Some(Vec::new());
-            Snapshot {
-                main: Arc::clone(&state.main),
-                removed: state.removed.clone(),
-                delta: state.delta.clone(),
-            }
+            state.contents.clone()
         };
         let (ids, hashes): (Vec<u64>, Vec<Hash256>) = snapshot.records().unzip();
         let segment = Segment::build(ids, hashes, self.config.substrings);
         let mut state = self.write();
         let changes = state.changes_since_snapshot.take().unwrap_or_default();
-        *state = State::new(segment);
+        state.contents = Contents::new(segment);
         for change in changes {
-            state.apply(change);
+            state.contents.apply(change);
         }
     }
 
@@ -343,14 +342,7 @@ impl HashIndex {
     /// [`HashIndex::load`] reads. Writes continue while it runs; the file
     /// holds the contents as of the call.
     pub fn save(&self, writer: impl Write) -> Result<(), PersistError> {
-        let snapshot = {
-            let state = self.read();
-            Snapshot {
-                main: Arc::clone(&state.main),
-                removed: state.removed.clone(),
-                delta: state.delta.clone(),
-            }
-        };
+        let snapshot = self.read().contents.clone();
         persist::write_records(writer, snapshot.len() as u64, snapshot.records())
     }
 

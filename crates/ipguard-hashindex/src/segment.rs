@@ -16,7 +16,6 @@ const MIN_INDEXED_LEN: usize = 4096;
 ///
 /// Hashes are stored in ascending id order, so a hash's position is the rank
 /// of its id and removing by id needs only a binary search, not a map.
-#[derive(Default)]
 pub(crate) struct Segment {
     ids: Vec<u64>,
     hashes: Vec<Hash256>,
@@ -59,8 +58,8 @@ impl Segment {
     }
 
     pub(crate) fn position_of(&self, id: u64) -> Option<u32> {
-        // Positions fit in u32: `Layout` refuses more, and the index never
-        // builds a segment beyond u32::MAX hashes (see `HashIndex::compact`).
+        // Positions fit in u32 in any segment a machine can hold: 2^32 hashes
+        // would take over 170 GB for the hashes and ids alone.
         self.ids
             .binary_search(&id)
             .ok()
