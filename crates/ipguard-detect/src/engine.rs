@@ -79,6 +79,18 @@ struct Scratch {
     occurrences: Vec<Occurrence>,
 }
 
+impl Scratch {
+    /// One enormous description must not pin its buffers to the thread for
+    /// good.
+    fn shrink_if_huge(&mut self) {
+        const KEEP: usize = 1 << 16;
+        if self.text.units.capacity() > KEEP {
+            self.text = NormalizedText::default();
+            self.occurrences = Vec::new();
+        }
+    }
+}
+
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
@@ -123,6 +135,7 @@ impl Engine {
             return Err(BuildError::FuzzyLength);
         }
         warm_up();
+        lexicon::names();
         let ambiguous_cjk = lexicon::ambiguous_cjk_words();
         let mut brands = Vec::with_capacity(catalog.brands.len());
         let mut terms = Vec::new();
@@ -232,6 +245,7 @@ impl Engine {
             if let Some(description) = &listing.description {
                 self.collect(Field::Description, description, scratch, &mut evidence);
             }
+            scratch.shrink_if_huge();
         });
         self.score(listing, seller, evidence, external)
     }

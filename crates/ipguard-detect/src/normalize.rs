@@ -93,6 +93,8 @@ impl NormalizedText {
 pub fn normalize_into(text: &str, out: &mut NormalizedText) {
     out.canon.clear();
     out.units.clear();
+    out.canon.reserve(text.len());
+    out.units.reserve(text.len());
     let table = fold_table();
     let mut state = WordState {
         pending: HARD,

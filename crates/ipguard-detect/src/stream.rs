@@ -22,6 +22,8 @@ pub struct ScanOptions {
     /// A chunk is also closed once it holds this many bytes, which bounds
     /// memory when lines are long.
     pub chunk_bytes: usize,
+    /// Longer lines are not kept in memory; they get an error record.
+    pub max_line_bytes: usize,
 }
 
 impl Default for ScanOptions {
@@ -29,6 +31,7 @@ impl Default for ScanOptions {
         ScanOptions {
             chunk_lines: 8192,
             chunk_bytes: 8 << 20,
+            max_line_bytes: 4 << 20,
         }
     }
 }
@@ -80,6 +83,10 @@ struct Chunk {
     data: Vec<u8>,
     /// End offset of each line in `data`.
     ends: Vec<usize>,
+    /// Lines cut short because they exceeded the maximum line length.
+    cut: Vec<bool>,
+    /// Input bytes consumed, including the parts of cut lines not kept.
+    consumed: u64,
 }
 
 impl Chunk {
@@ -117,19 +124,32 @@ pub fn scan_jsonl<R: BufRead + Send, W: Write>(
     let mut summary = ScanSummary::default();
     let chunk_lines = options.chunk_lines.max(1);
     let chunk_bytes = options.chunk_bytes.max(1);
+    let max_line_bytes = options.max_line_bytes.max(1);
     // Two chunks in flight: one being scanned, one being read. Scanned
     // chunks go back to the reader to be refilled, so their buffers are
     // allocated once.
     let (sender, receiver) = mpsc::sync_channel::<Result<Chunk, std::io::Error>>(1);
     let (recycle, recycled) = mpsc::channel::<Chunk>();
     std::thread::scope(|scope| {
-        scope.spawn(move || read_chunks(input, chunk_lines, chunk_bytes, &sender, &recycled));
+        let limits = Limits {
+            chunk_lines,
+            chunk_bytes,
+            max_line_bytes,
+        };
+        scope.spawn(move || read_chunks(input, limits, &sender, &recycled));
         let mut rendered: Vec<(Vec<u8>, Outcome)> = Vec::new();
         for chunk in receiver {
             let chunk = chunk.map_err(ScanError::Read)?;
             (0..chunk.ends.len())
                 .into_par_iter()
-                .map(|i| render(engine, chunk.first_line + i as u64, chunk.line(i)))
+                .map(|i| {
+                    let number = chunk.first_line + i as u64;
+                    if chunk.cut.get(i).copied().unwrap_or(false) {
+                        too_long(number, max_line_bytes)
+                    } else {
+                        render(engine, number, chunk.line(i))
+                    }
+                })
                 .collect_into_vec(&mut rendered);
             for (bytes, outcome) in &rendered {
                 output.write_all(bytes).map_err(ScanError::Write)?;
@@ -141,7 +161,7 @@ pub fn scan_jsonl<R: BufRead + Send, W: Write>(
                 }
             }
             summary.lines += chunk.ends.len() as u64;
-            summary.bytes += chunk.data.len() as u64;
+            summary.bytes += chunk.consumed;
             progress(summary.lines, summary.bytes);
             // The reader may have finished already; then the chunk is dropped.
             let _ = recycle.send(chunk);
@@ -152,10 +172,16 @@ pub fn scan_jsonl<R: BufRead + Send, W: Write>(
     Ok(summary)
 }
 
-fn read_chunks<R: BufRead>(
-    mut input: R,
+#[derive(Clone, Copy)]
+struct Limits {
     chunk_lines: usize,
     chunk_bytes: usize,
+    max_line_bytes: usize,
+}
+
+fn read_chunks<R: BufRead>(
+    mut input: R,
+    limits: Limits,
     sender: &mpsc::SyncSender<Result<Chunk, std::io::Error>>,
     recycled: &mpsc::Receiver<Chunk>,
 ) {
@@ -166,22 +192,30 @@ fn read_chunks<R: BufRead>(
                 chunk.first_line = next_line;
                 chunk.data.clear();
                 chunk.ends.clear();
+                chunk.cut.clear();
+                chunk.consumed = 0;
                 chunk
             }
             Err(_) => Chunk {
                 first_line: next_line,
-                data: Vec::with_capacity(chunk_bytes.min(1 << 20)),
-                ends: Vec::with_capacity(chunk_lines),
+                data: Vec::with_capacity(limits.chunk_bytes.min(1 << 20)),
+                ends: Vec::with_capacity(limits.chunk_lines),
+                cut: Vec::with_capacity(limits.chunk_lines),
+                consumed: 0,
             },
         };
         let mut finished = false;
-        while chunk.ends.len() < chunk_lines && chunk.data.len() < chunk_bytes {
-            match input.read_until(b'\n', &mut chunk.data) {
-                Ok(0) => {
+        while chunk.ends.len() < limits.chunk_lines && chunk.data.len() < limits.chunk_bytes {
+            match read_line_capped(&mut input, &mut chunk.data, limits.max_line_bytes) {
+                Ok((0, _)) => {
                     finished = true;
                     break;
                 }
-                Ok(_) => chunk.ends.push(chunk.data.len()),
+                Ok((consumed, cut)) => {
+                    chunk.ends.push(chunk.data.len());
+                    chunk.cut.push(cut);
+                    chunk.consumed += consumed as u64;
+                }
                 Err(error) => {
                     // The receiver is gone only if the scan already failed.
                     let _ = sender.send(Err(error));
@@ -197,6 +231,51 @@ fn read_chunks<R: BufRead>(
             return;
         }
     }
+}
+
+/// Appends one line (with its newline) to `data`, keeping at most `max`
+/// bytes of it; returns the bytes consumed and whether the line was cut.
+/// Unlike `read_until`, a gigantic line cannot exhaust memory.
+fn read_line_capped<R: BufRead>(
+    input: &mut R,
+    data: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<(usize, bool)> {
+    let (mut consumed, mut kept) = (0, 0);
+    loop {
+        let buffer = match input.fill_buf() {
+            Ok(buffer) => buffer,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        if buffer.is_empty() {
+            return Ok((consumed, kept < consumed));
+        }
+        let (piece, done) = match memchr::memchr(b'\n', buffer) {
+            Some(newline) => (buffer.get(..=newline).unwrap_or(buffer), true),
+            None => (buffer, false),
+        };
+        let keep = piece.len().min(max.saturating_sub(kept));
+        data.extend_from_slice(piece.get(..keep).unwrap_or_default());
+        kept += keep;
+        let length = piece.len();
+        consumed += length;
+        input.consume(length);
+        if done {
+            return Ok((consumed, kept < consumed));
+        }
+    }
+}
+
+fn too_long(line_number: u64, max_line_bytes: usize) -> (Vec<u8>, Outcome) {
+    let error = format!("line longer than {max_line_bytes} bytes");
+    let mut bytes = serde_json::to_vec(&LineError {
+        line: line_number,
+        error: &error,
+    })
+    .unwrap_or_default();
+    bytes.push(b'\n');
+    (bytes, Outcome::Error)
 }
 
 /// One output line (with its newline) for one input line.

@@ -533,6 +533,12 @@ mod properties {
     use ipguard_detect::normalize::normalize;
     use proptest::prelude::*;
 
+    /// One engine for all cases: building one per case would dominate.
+    fn shared_engine() -> &'static Engine {
+        static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+        ENGINE.get_or_init(engine)
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -559,12 +565,12 @@ mod properties {
 
         #[test]
         fn scanning_any_text_is_total_and_deterministic(title in "\\PC{0,60}", description in "\\PC{0,60}") {
-            let engine = engine();
+            let engine = shared_engine();
             let mut item = listing(&title);
             item.description = Some(description);
-            let first = scan(&engine, &item);
+            let first = scan(engine, &item);
             prop_assert!((0.0..=1.0).contains(&first.score));
-            prop_assert_eq!(first, scan(&engine, &item));
+            prop_assert_eq!(first, scan(engine, &item));
         }
 
         #[test]
@@ -581,7 +587,7 @@ mod properties {
                 written = written.chars().map(|c| c.to_string()).collect::<Vec<_>>().join(separator);
             }
             let title = format!("{before} {written} {after}");
-            let finding = scan(&engine(), &listing(&title));
+            let finding = scan(shared_engine(), &listing(&title));
             prop_assert!(finding.brands.contains(&id.to_owned()), "{} -> {:?}", title, finding);
         }
 
@@ -597,8 +603,47 @@ mod properties {
             }
             let written: String = chars.into_iter().collect();
             prop_assume!(written != term);
-            let finding = scan(&engine(), &listing(&format!("{written} slides")));
+            let finding = scan(shared_engine(), &listing(&format!("{written} slides")));
             prop_assert_eq!(finding.brands, vec!["adidas".to_owned()], "{}", written);
         }
     }
+}
+
+#[test]
+fn a_line_over_the_length_limit_gets_an_error_record_and_the_scan_goes_on() {
+    let engine = engine();
+    let long_title = "x".repeat(5_000);
+    let input = format!(
+        "{{\"id\":\"A\",\"title\":\"{long_title}\"}}\n{{\"id\":\"B\",\"title\":\"Nike\"}}\n"
+    );
+    let options = ipguard_detect::ScanOptions {
+        max_line_bytes: 1_000,
+        ..ipguard_detect::ScanOptions::default()
+    };
+    let mut output = Vec::new();
+    let summary =
+        ipguard_detect::scan_jsonl(&engine, input.as_bytes(), &mut output, &options, &|_, _| {})
+            .unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8(output)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(summary.bytes, input.len() as u64);
+    assert_eq!(lines[0]["line"], 1);
+    assert_eq!(lines[1]["listing_id"], "B");
+}
+
+#[test]
+fn the_engine_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>(_: &T) {}
+    let engine = engine();
+    shareable(&engine);
+    let finding = std::thread::scope(|scope| {
+        scope
+            .spawn(|| scan(&engine, &listing("N1ke shoes")))
+            .join()
+            .unwrap()
+    });
+    assert_eq!(finding.brands, ["nike"]);
 }
