@@ -16,7 +16,8 @@
 //!
 //! Writes go to a small delta that queries scan linearly, and removals
 //! leave tombstones; past a limit both are folded into a freshly built
-//! immutable segment, built outside the lock so queries never wait for it.
+//! immutable segment, built outside the lock so queries never wait for the
+//! build.
 //!
 //! What it deliberately is not: it does not compute hashes (that is
 //! `ipguard-pdq`), knows nothing of images, brands or listings, and is no
@@ -61,6 +62,9 @@ pub struct IndexConfig {
     /// entries, the next insert or remove rebuilds the main segment (in the
     /// calling thread; queries continue meanwhile). Queries scan the delta
     /// linearly, so a larger limit means fewer rebuilds but slower queries.
+    /// `usize::MAX` turns automatic rebuilds off: then call
+    /// [`HashIndex::compact`] yourself, say from a background task when
+    /// [`HashIndex::pending_changes`] grows.
     pub delta_limit: usize,
     /// Number of substrings (tables), clamped to 8..=13. `None` picks about
     /// `256 / log2(n)` for `n` stored hashes, the choice Norouzi et al. found
@@ -305,6 +309,12 @@ impl HashIndex {
         contents.main.heap_bytes()
             + contents.delta.heap_bytes()
             + contents.removed.capacity() * (size_of::<u32>() + 1)
+    }
+
+    /// Inserts and removes not yet folded into the main segment (the delta
+    /// plus the tombstones).
+    pub fn pending_changes(&self) -> usize {
+        self.read().contents.backlog()
     }
 
     /// Folds the delta and the tombstones into a new main segment now, rather

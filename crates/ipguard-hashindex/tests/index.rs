@@ -145,7 +145,10 @@ proptest! {
                     prop_assert_eq!(index.insert(id, hash), model.0.insert(id, hash).is_some());
                 }
                 Operation::Remove { id } => prop_assert_eq!(index.remove(id), model.0.remove(&id).is_some()),
-                Operation::Compact => index.compact(),
+                Operation::Compact => {
+                    index.compact();
+                    prop_assert_eq!(index.pending_changes(), 0);
+                }
             }
             prop_assert_eq!(index.len(), model.0.len());
             for query in &queries {
