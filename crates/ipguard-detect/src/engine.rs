@@ -793,11 +793,13 @@ fn cue_precedes(text: &NormalizedText, cue: &Occurrence, mention: &Occurrence) -
 /// A plain automaton match can still differ from the term in ways folding
 /// hid: diacritics, other scripts, full-width forms, or `l` for `i`.
 fn lookalike(matched: &str, term: &str) -> Option<VariantKind> {
-    let letters = |s: &str| {
-        s.chars()
+    let same = matched
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .eq(term
+            .chars()
             .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect::<String>()
-    };
-    (letters(matched) != letters(term)).then_some(VariantKind::Lookalike)
+            .flat_map(char::to_lowercase));
+    (!same).then_some(VariantKind::Lookalike)
 }

@@ -6,9 +6,9 @@
 //! The key design decision is to normalise first and match once. Every
 //! text is folded into one canonical spelling (case, diacritics, Unicode
 //! lookalikes, full-width forms, leetspeak and in-word separators all
-//! disappear, see [`normalize`]), and a single Aho-Corasick automaton finds
-//! every brand term, replica phrase, descriptive cue and category keyword in
-//! one pass over it. One-letter misspellings are found by a deletion index
+//! disappear, see [`normalize`]), and one Aho-Corasick trie of every brand
+//! term, replica phrase, descriptive cue and category keyword is walked from
+//! each position where a word can start. One-letter misspellings are found by a deletion index
 //! consulted only for words that are not ordinary dictionary words. Precision
 //! rules (word boundaries, dictionary words, context for brand names that are
 //! also common words) then decide what counts, and a noisy-OR scorer combines

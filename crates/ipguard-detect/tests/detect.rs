@@ -85,7 +85,7 @@ fn every_evasion_in_the_issue_is_found() {
         ("G-U-C-C-I bag", "gucci", VariantKind::Separators),
         ("N I K E shoes", "nike", VariantKind::Separators),
         ("NikeAirMax 90", "nike", VariantKind::Glued),
-        ("cheapnike shoes", "nike", VariantKind::Glued),
+        ("CheapNike shoes", "nike", VariantKind::Glued),
     ];
     for (title, brand, variant) in cases {
         let finding = scan(&engine, &listing(title));
