@@ -375,6 +375,13 @@ impl HashIndex {
     }
 }
 
+/// The service shares one index between request handlers; this fails to
+/// compile if a change makes it unshareable.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<HashIndex>();
+};
+
 impl std::fmt::Debug for HashIndex {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
