@@ -19,7 +19,7 @@
 use std::sync::LazyLock;
 
 /// Rows filtered together along their length, one per SIMD lane.
-const STRIP: usize = 16;
+const STRIP: usize = 8;
 
 /// Side of the decimated image the DCT is taken of.
 pub(crate) const SIDE: usize = 64;
