@@ -9,11 +9,18 @@ use std::io::Cursor;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use image::{ImageFormat, RgbImage};
 
-/// A deterministic photo-like test image: smooth shading plus detail.
+/// A deterministic photo-like test image: smooth shading, blocky objects
+/// with edges (so its PDQ quality is 100, as a real photo's is, and the
+/// JPEG luma-only path is taken) and fine detail.
 fn test_image(width: u32, height: u32) -> RgbImage {
     RgbImage::from_fn(width, height, |x, y| {
         let (fx, fy) = (x as f32 / width as f32, y as f32 / height as f32);
-        let shade = 128.0 + 100.0 * (fx * 6.0).sin() * (fy * 4.0).cos();
+        let objects = if (x / 37 + y / 53) % 3 == 0 {
+            -60.0
+        } else {
+            0.0
+        };
+        let shade = 128.0 + 80.0 * (fx * 6.0).sin() * (fy * 4.0).cos() + objects;
         let detail = ((x.wrapping_mul(7919) ^ y.wrapping_mul(104_729)) % 31) as f32;
         image::Rgb([
             (shade + detail) as u8,
@@ -50,6 +57,7 @@ fn from_jpeg(c: &mut Criterion) {
     let mut group = c.benchmark_group("jpeg_1000x750");
     group.throughput(Throughput::Elements(1));
     let bytes = jpeg(&test_image(1000, 750));
+    assert!(ipguard_pdq::hash_bytes(&bytes).unwrap().quality >= 50);
     group.bench_function("decode_only", |b| {
         b.iter(|| {
             image::load_from_memory_with_format(black_box(&bytes), ImageFormat::Jpeg).unwrap()

@@ -30,10 +30,14 @@
 //!
 //! Pixels are those Pillow's `Image.open(f).convert("RGB")` gives: first
 //! frame, no EXIF rotation, alpha dropped rather than composited, palette,
-//! 1-bit and gray expanded to RGB, CMYK JPEG converted. Lossless formats
-//! decode to exactly Pillow's pixels; JPEG and lossy WebP decoders round
-//! differently, so hashes of those may differ from Pillow users' by a few
-//! bits.
+//! 1-bit and gray expanded to RGB, CMYK JPEG converted, 16-bit PNG reduced
+//! as Pillow reduces it. Lossless formats decode to exactly Pillow's pixels;
+//! JPEG and lossy WebP decoders round differently, so hashes of those may
+//! differ from Pillow users' by a few bits (at most 4 on the fixtures; the
+//! conformance tests allow 10). For a YCbCr JPEG only the luma plane is
+//! decoded, since PDQ looks at nothing else; when the resulting quality is
+//! under 50 (nearly flat images, whose bits flip at any rounding change) the
+//! image is decoded again in full RGB and hashed from that.
 //!
 //! # What this crate is not
 //!
