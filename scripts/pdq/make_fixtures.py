@@ -198,6 +198,11 @@ def make_images(rng):
     yield save(shapes(200, 120, rng), "shapes-200x120-exif-rotated.jpg", "JPEG", quality=90, exif=exif), "jpeg"
     yield save(blobs(300, 220, rng), "blobs-300x220-lossy.webp", "WEBP", quality=85), "jpeg"
 
+    # 16-bit gray PNG: Pillow opens it as "I;16" and its RGB conversion clips
+    # values to 255 rather than scaling them, which is what users hash.
+    ramp = np.asarray(blobs(150, 110, rng).convert("L"), dtype=np.uint16) * 2
+    yield save(Image.fromarray(ramp), "blobs-150x110-gray16.png", "PNG"), "png"
+
 
 def main():
     os.makedirs(IMAGES, exist_ok=True)
