@@ -2,6 +2,8 @@
 //! algorithm (one row or column at a time, as the C++ core loops), on random
 //! sizes and pixels: the fixtures cover chosen sizes, this covers the rest.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// Index loops on purpose: the transcription mirrors the C++ loops.
+#![allow(clippy::needless_range_loop)]
 
 use ipguard_pdq::hash_rgb;
 use proptest::prelude::*;
@@ -64,8 +66,8 @@ fn naive_pdq(width: usize, height: usize, rgb: &[u8]) -> (Vec<bool>, u8) {
             row.copy_from_slice(&luma[i * 64..(i + 1) * 64]);
         }
     } else {
-        let row_window = (width + 127) / 128;
-        let column_window = (height + 127) / 128;
+        let row_window = width.div_ceil(128);
+        let column_window = height.div_ceil(128);
         let mut other = vec![0.0f32; luma.len()];
         for _ in 0..2 {
             for i in 0..height {
