@@ -20,6 +20,8 @@ struct Cli {
 enum Command {
     /// Serve the API, the portal and the background jobs.
     Serve(commands::serve::ServeArgs),
+    /// Create a database of realistic generated data, then serve it.
+    Demo(commands::demo::DemoArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate(commands::DbArgs),
     /// Audit-log tools.
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => commands::serve::run(args).await,
+        Command::Demo(args) => commands::demo::run(args).await,
         Command::Migrate(args) => commands::migrate(args).await,
         Command::Audit { command } => commands::audit::run(command).await,
     }

@@ -1,4 +1,5 @@
 pub mod audit;
+pub mod demo;
 pub mod serve;
 
 use clap::Args;
