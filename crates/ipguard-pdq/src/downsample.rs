@@ -295,27 +295,106 @@ trait RowSink {
     fn accept(&mut self, row: usize, sums: &[f32], count: f32);
 }
 
-/// Running sums down the columns: one sum per column, streaming over rows.
-struct ColumnSums<'a, S: RowSink> {
-    /// Rows of `sums.len()` values, `stride` apart.
-    input: &'a [f32],
+/// Rows a vertical pass reads, by index. `prepare(index)` is called before
+/// row `index` or any later one is first read.
+trait RowSource {
+    fn prepare(&mut self, index: usize);
+    fn row(&self, index: usize) -> &[f32];
+}
+
+/// Rows already stored whole, `stride` apart.
+struct StoredRows<'a> {
+    data: &'a [f32],
     stride: usize,
+    width: usize,
+}
+
+impl RowSource for StoredRows<'_> {
+    fn prepare(&mut self, _index: usize) {}
+
+    fn row(&self, index: usize) -> &[f32] {
+        &self.data[index * self.stride..][..self.width]
+    }
+}
+
+/// The first horizontal pass, run a strip at a time as the vertical pass
+/// reaches new rows, into a ring of rows just big enough for the vertical
+/// window. The whole filtered image is never stored, so the vertical pass
+/// reads rows that are still in cache.
+struct FirstHorizontalPass<'a, 'p> {
+    pixels: &'a Pixels<'p>,
+    strip: &'a mut [Lanes],
+    /// `ring_rows` rows, `stride` apart; row `r` lives in slot `r % ring_rows`.
+    ring: &'a mut [f32],
+    ring_rows: usize,
+    stride: usize,
+    window: usize,
+    /// Rows filtered so far.
+    produced: usize,
+}
+
+impl FirstHorizontalPass<'_, '_> {
+    /// Rows of ring needed for a vertical window of `column_window`: the
+    /// window plus the strip being filtered, in whole strips so that a strip
+    /// never wraps around the ring.
+    fn ring_rows(column_window: usize) -> usize {
+        (column_window + STRIP).next_multiple_of(STRIP)
+    }
+}
+
+impl RowSource for FirstHorizontalPass<'_, '_> {
+    fn prepare(&mut self, index: usize) {
+        let (width, height) = (self.pixels.width, self.pixels.height);
+        while self.produced <= index && self.produced < height {
+            let first_row = self.produced;
+            let rows_in_strip = STRIP.min(height - first_row);
+            for lane in 0..rows_in_strip {
+                let lane_values = self.strip.iter_mut().map(|column| &mut column[lane]);
+                luma_row(self.pixels, first_row + lane, lane_values);
+            }
+            let slot = first_row % self.ring_rows;
+            let rows = &mut self.ring[slot * self.stride..(slot + rows_in_strip) * self.stride];
+            box_filter(
+                width,
+                self.window,
+                &mut RowStrip {
+                    input: self.strip,
+                    sums: [0.0; STRIP],
+                    keep: Keep::ALL,
+                    out: StripRows {
+                        rows,
+                        stride: self.stride,
+                    },
+                },
+            );
+            self.produced += rows_in_strip;
+        }
+    }
+
+    fn row(&self, index: usize) -> &[f32] {
+        let slot = index % self.ring_rows;
+        &self.ring[slot * self.stride..][..self.pixels.width]
+    }
+}
+
+/// Running sums down the columns: one sum per column, streaming over rows.
+struct ColumnSums<R: RowSource, S: RowSink> {
+    source: R,
     sums: Vec<f32>,
     sink: S,
 }
 
-impl<S: RowSink> RunningSums for ColumnSums<'_, S> {
+impl<R: RowSource, S: RowSink> RunningSums for ColumnSums<R, S> {
     fn add(&mut self, index: usize) {
-        let row = &self.input[index * self.stride..][..self.sums.len()];
-        for (sum, value) in self.sums.iter_mut().zip(row) {
+        self.source.prepare(index);
+        for (sum, value) in self.sums.iter_mut().zip(self.source.row(index)) {
             *sum += value;
         }
     }
 
     fn add_and_subtract(&mut self, added: usize, subtracted: usize) {
-        let width = self.sums.len();
-        let added = &self.input[added * self.stride..][..width];
-        let subtracted = &self.input[subtracted * self.stride..][..width];
+        self.source.prepare(added);
+        let (added, subtracted) = (self.source.row(added), self.source.row(subtracted));
         for ((sum, a), s) in self.sums.iter_mut().zip(added).zip(subtracted) {
             *sum += a;
             *sum -= s;
@@ -323,8 +402,7 @@ impl<S: RowSink> RunningSums for ColumnSums<'_, S> {
     }
 
     fn subtract(&mut self, index: usize) {
-        let row = &self.input[index * self.stride..][..self.sums.len()];
-        for (sum, value) in self.sums.iter_mut().zip(row) {
+        for (sum, value) in self.sums.iter_mut().zip(self.source.row(index)) {
             *sum -= value;
         }
     }
@@ -404,9 +482,10 @@ impl RowSink for SampledRows<'_> {
 /// does not fault in fresh pages for every one.
 #[derive(Default)]
 pub(crate) struct Scratch {
-    strip: Vec<Lanes>,
+    first_strip: Vec<Lanes>,
+    second_strip: Vec<Lanes>,
     rows: Vec<f32>,
-    first_pass: Vec<f32>,
+    ring: Vec<f32>,
     sampled_columns: Vec<f32>,
 }
 
@@ -428,50 +507,41 @@ fn padded_stride(width: usize) -> usize {
 
 /// Blurs the image's luminance with the reference's two-round Jarosz filter
 /// and samples it at 64×64 points. The image must be at least 1×1.
+///
+/// The four passes run as one pipeline: the first vertical pass pulls rows
+/// from the first horizontal pass as it needs them and pushes its rows into
+/// the second horizontal pass, which keeps the 64 sampled columns of every
+/// row for the second vertical pass.
 pub(crate) fn blur_and_decimate(pixels: &Pixels, scratch: &mut Scratch) -> [[f32; SIDE]; SIDE] {
     let (width, height) = (pixels.width, pixels.height);
     let stride = padded_stride(width);
     let row_window = window_for(width);
     let column_window = window_for(height);
-    reset(&mut scratch.strip, width, [0.0; STRIP]);
+    let ring_rows = FirstHorizontalPass::ring_rows(column_window);
+    reset(&mut scratch.first_strip, width, [0.0; STRIP]);
+    reset(&mut scratch.second_strip, width, [0.0; STRIP]);
     reset(&mut scratch.rows, STRIP * stride, 0.0);
-    reset(&mut scratch.first_pass, height * stride, 0.0);
+    reset(&mut scratch.ring, ring_rows * stride, 0.0);
     reset(&mut scratch.sampled_columns, height * SIDE, 0.0);
 
-    // Round 1 along rows, a strip at a time, from luminance computed
-    // straight into the strip's lanes.
-    for first_row in (0..height).step_by(STRIP) {
-        let rows_in_strip = STRIP.min(height - first_row);
-        for lane in 0..rows_in_strip {
-            let lane_values = scratch.strip.iter_mut().map(|column| &mut column[lane]);
-            luma_row(pixels, first_row + lane, lane_values);
-        }
-        let rows =
-            &mut scratch.first_pass[first_row * stride..(first_row + rows_in_strip) * stride];
-        box_filter(
-            width,
-            row_window,
-            &mut RowStrip {
-                input: &scratch.strip,
-                sums: [0.0; STRIP],
-                keep: Keep::ALL,
-                out: StripRows { rows, stride },
-            },
-        );
-    }
-
-    // Round 1 along columns, feeding round 2 along rows strip by strip.
     box_filter(
         height,
         column_window,
         &mut ColumnSums {
-            input: &scratch.first_pass,
-            stride,
+            source: FirstHorizontalPass {
+                pixels,
+                strip: &mut scratch.first_strip,
+                ring: &mut scratch.ring,
+                ring_rows,
+                stride,
+                window: row_window,
+                produced: 0,
+            },
             sums: vec![0.0; width],
             sink: SecondHorizontalPass {
                 rows: &mut scratch.rows,
                 stride,
-                strip: &mut scratch.strip,
+                strip: &mut scratch.second_strip,
                 width,
                 height,
                 window: row_window,
@@ -487,8 +557,11 @@ pub(crate) fn blur_and_decimate(pixels: &Pixels, scratch: &mut Scratch) -> [[f32
         height,
         column_window,
         &mut ColumnSums {
-            input: &scratch.sampled_columns,
-            stride: SIDE,
+            source: StoredRows {
+                data: &scratch.sampled_columns,
+                stride: SIDE,
+                width: SIDE,
+            },
             sums: vec![0.0; SIDE],
             sink: SampledRows {
                 keep: Keep::samples(height),
