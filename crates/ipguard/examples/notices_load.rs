@@ -347,10 +347,10 @@ async fn main() -> anyhow::Result<()> {
         deciders.spawn(async move {
             let mut times = Vec::new();
             let mut errors = 0usize;
-            loop {
+            while Instant::now() < deadline {
                 let item = pending.lock().await.pop();
                 let Some(item) = item else {
-                    if filing_done.load(Ordering::Relaxed) || Instant::now() > deadline {
+                    if filing_done.load(Ordering::Relaxed) {
                         break;
                     }
                     tokio::time::sleep(Duration::from_millis(5)).await;
