@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 mod idempotency;
 pub mod jobs;
+pub mod portal;
 pub mod service;
 
 use axum::Router;
@@ -64,6 +65,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .merge(portal::router())
         .fallback(|| async {
             error::ApiError::new(
                 axum::http::StatusCode::NOT_FOUND,
