@@ -14,6 +14,8 @@ pub struct Config {
     pub server: ServerConfig,
     pub policy: Policy,
     pub webhooks: WebhookConfig,
+    /// Detection thresholds, weights, replica phrases and currency rates.
+    pub detection: ipguard_detect::DetectionConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,5 +92,38 @@ impl Config {
             .map_err(Box::new)?;
         config.policy.validate()?;
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_file_documents_exactly_the_defaults() {
+        let example =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/ipguard.example.toml");
+        assert_eq!(Config::load(Some(&example)).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_policies_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "[policy]\nnotice_deadline_hour = 3\n").unwrap();
+        assert!(
+            Config::load(Some(&file))
+                .unwrap_err()
+                .to_string()
+                .contains("notice_deadline_hour")
+        );
+        std::fs::write(&file, "[policy.trusted]\nmin_upheld_ratio = 1.5\n").unwrap();
+        assert!(
+            Config::load(Some(&file))
+                .unwrap_err()
+                .to_string()
+                .contains("min_upheld_ratio")
+        );
+        assert!(Config::load(Some(&dir.path().join("missing.toml"))).is_err());
     }
 }

@@ -17,6 +17,8 @@ pub mod jobs;
 pub mod portal;
 pub mod service;
 
+pub use ipguard_domain::Role;
+
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use config::Config;
@@ -25,23 +27,39 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Detector(#[from] service::detection::DetectorError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub http: reqwest::Client,
+    pub detector: Arc<service::detection::Detector>,
 }
 
 impl AppState {
-    pub fn new(store: Store, config: Config) -> Result<AppState, reqwest::Error> {
+    /// The state, with a detection engine for an empty catalog; serving
+    /// (`launch_with_tcp_listener`) loads the stored catalog first.
+    pub fn new(store: Store, config: Config) -> Result<AppState, StartError> {
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_millis(config.webhooks.timeout_ms))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
+        let detector = service::detection::Detector::new(config.detection.clone())?;
         Ok(AppState {
             store,
             config: Arc::new(config),
             http,
+            detector: Arc::new(detector),
         })
     }
 
@@ -88,7 +106,8 @@ pub async fn launch_with_tcp_listener(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> Result<(), StartError> {
+    state.detector.reload(&state.store).await?;
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
     let jobs = tokio::spawn(jobs::run(state.clone(), jobs_stopped));
     let result = axum::serve(listener, app(state))
@@ -96,5 +115,5 @@ pub async fn launch_with_tcp_listener(
         .await;
     let _ = stop_jobs.send(true);
     let _ = jobs.await;
-    result
+    Ok(result?)
 }

@@ -24,6 +24,17 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate(commands::DbArgs),
+    /// Scan JSON-lines listings against a brand catalog; one finding per listing.
+    Scan(commands::scan::ScanArgs),
+    /// Precision and recall of detection on a labelled set (default: eval/).
+    Eval(commands::scan::EvalArgs),
+    /// PDQ perceptual hashes: one `PDQHEX QUALITY FILE` line per image.
+    Hash(commands::hash::HashArgs),
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: commands::user::UserCommand,
+    },
     /// Audit-log tools.
     Audit {
         #[command(subcommand)]
@@ -61,5 +72,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => commands::demo::run(args).await,
         Command::Migrate(args) => commands::migrate(args).await,
         Command::Audit { command } => commands::audit::run(command).await,
+        Command::User { command } => commands::user::run(command).await,
+        Command::Scan(args) => tokio::task::block_in_place(|| commands::scan::run(args)),
+        Command::Eval(args) => commands::scan::eval(args),
+        Command::Hash(args) => tokio::task::block_in_place(|| commands::hash::run(args)),
     }
 }

@@ -6,9 +6,10 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ApiJson;
-use crate::service::{penalties, rfc3339};
+use crate::service::{detection, penalties, rfc3339};
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
+use ipguard_detect::Action;
 use ipguard_domain::notice::FieldError;
 use ipguard_domain::{Penalty, PlatformKind, Role, rules};
 use ipguard_store::audit::{self, Actor};
@@ -425,6 +426,10 @@ pub struct ListingResult {
     pub platform: String,
     /// `created`, `updated` or `rejected`.
     pub result: String,
+    /// The detection engine's action when it found something: `review`
+    /// (queued for a reviewer) or `block` (removed at once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detection: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -434,6 +439,10 @@ pub struct BatchResult {
     pub created: usize,
     pub updated: usize,
     pub rejected: usize,
+    /// Listings removed at once by proactive detection.
+    pub blocked: usize,
+    /// Listings queued for review by proactive detection.
+    pub queued_for_review: usize,
     pub results: Vec<ListingResult>,
 }
 
@@ -442,7 +451,9 @@ const MAX_BATCH: usize = 1000;
 
 /// Creates or updates listings in one transaction (administrators). Each
 /// listing gets its own result; a seller under a blocking penalty cannot add
-/// listings, and a listing that is down stays down when edited.
+/// listings, and a listing that is down stays down when edited. Every
+/// created or edited listing is scanned: `block` removes it at once with a
+/// statement of reasons, `review` queues it for a reviewer.
 #[utoipa::path(post, path = "/api/v1/listings/batch", tag = "marketplace", request_body = Vec<ListingInput>,
     responses((status = 200, body = BatchResult), (status = 422, body = Problem)))]
 async fn upsert_listings(
@@ -482,30 +493,51 @@ async fn upsert_listings(
     }
     let now = now_millis();
     let policy = state.policy().clone();
+    let engine = state.detector.engine();
     let result = in_tx!(state, |tx| {
         let mut out = BatchResult {
             created: 0,
             updated: 0,
             rejected: 0,
+            blocked: 0,
+            queued_for_review: 0,
             results: Vec::with_capacity(listings.len()),
         };
         for listing in &listings {
             let outcome = upsert_one(&mut tx, &policy, &principal.actor(), listing, now).await?;
-            match &outcome {
-                Ok(true) => out.created += 1,
-                Ok(false) => out.updated += 1,
-                Err(_) => out.rejected += 1,
+            let detected = match &outcome {
+                Ok((_, id)) => detection::assess(&mut tx, &engine, &policy, *id, now).await?,
+                Err(_) => None,
+            };
+            match detected {
+                Some(Action::Block) => out.blocked += 1,
+                Some(Action::Review) => out.queued_for_review += 1,
+                _ => {}
             }
+            let result = match &outcome {
+                Ok((true, _)) => {
+                    out.created += 1;
+                    "created"
+                }
+                Ok((false, _)) => {
+                    out.updated += 1;
+                    "updated"
+                }
+                Err(_) => {
+                    out.rejected += 1;
+                    "rejected"
+                }
+            };
             out.results.push(ListingResult {
                 id: listing.id.clone(),
                 platform: listing.platform.clone(),
-                result: match &outcome {
-                    Ok(true) => "created",
-                    Ok(false) => "updated",
-                    Err(_) => "rejected",
-                }
-                .to_owned(),
+                result: result.to_owned(),
                 error: outcome.err(),
+                detection: detected.and_then(|action| match action {
+                    Action::Block => Some("block".to_owned()),
+                    Action::Review => Some("review".to_owned()),
+                    _ => None,
+                }),
             });
         }
         out
@@ -513,14 +545,14 @@ async fn upsert_listings(
     Ok(axum::Json(result))
 }
 
-/// Ok(true) when created, Ok(false) when updated, Err(reason) when refused.
+/// Ok((true, id)) when created, Ok((false, id)) when updated, Err(reason) when refused.
 async fn upsert_one(
     conn: &mut sqlx::AnyConnection,
     policy: &ipguard_domain::policy::Policy,
     actor: &Actor,
     listing: &ListingInput,
     now: i64,
-) -> ApiResult<Result<bool, String>> {
+) -> ApiResult<Result<(bool, i64), String>> {
     let seller = sqlx::query("SELECT id FROM sellers WHERE platform = $1 AND ext_id = $2")
         .bind(&listing.platform)
         .bind(&listing.seller_id)
@@ -576,7 +608,7 @@ async fn upsert_one(
             &json!({"title": listing.title}),
         )
         .await?;
-        return Ok(Ok(false));
+        return Ok(Ok((false, id)));
     }
     let penalty = penalties::seller_penalty(conn, seller_id).await?;
     let active: i64 = sqlx::query(
@@ -621,7 +653,7 @@ async fn upsert_one(
         &json!({"platform": listing.platform, "id": listing.id}),
     )
     .await?;
-    Ok(Ok(true))
+    Ok(Ok((true, id)))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

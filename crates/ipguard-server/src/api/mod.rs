@@ -2,6 +2,7 @@
 //! its OpenAPI description, so the document cannot drift from the routes.
 
 pub mod accounts;
+mod detection;
 mod marketplace;
 mod notices;
 mod review;
@@ -42,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(notices::router())
         .merge(review::router())
         .merge(webhooks::router())
+        .merge(detection::router())
 }
 
 /// Runs `work` in a write transaction and commits it.

@@ -1,5 +1,6 @@
 //! IP rights, their evidence and verification, and the brands built on them.
 
+use super::marketplace::Money;
 use super::{Created, created, in_tx};
 use crate::AppState;
 use crate::auth::Principal;
@@ -376,6 +377,20 @@ pub struct NewBrand {
     pub right_id: i64,
     /// Protected terms matched in listings.
     pub terms: Vec<String>,
+    /// Genuine reference price per category path, for the price signal.
+    #[serde(default)]
+    pub msrp: std::collections::BTreeMap<String, Money>,
+    /// Sellers allowed to sell the brand; their listings add no brand risk.
+    #[serde(default)]
+    pub authorized_sellers: Vec<SellerRef>,
+}
+
+/// A seller by platform and the platform's seller id.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SellerRef {
+    pub platform: String,
+    pub id: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -388,6 +403,7 @@ pub struct BrandView {
 }
 
 /// Creates a brand with its protected terms on a verified right (its owner).
+/// Detection reloads and rescans active listings in the background.
 #[utoipa::path(post, path = "/api/v1/brands", tag = "rights", request_body = NewBrand,
     responses((status = 201, body = Created), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_brand(
@@ -438,6 +454,57 @@ async fn create_brand(
                 other => other.into(),
             })?
             .try_get("id")?;
+        for (category, price) in &input.msrp {
+            if price
+                .amount
+                .parse::<f64>()
+                .map_or(true, |a| !a.is_finite() || a <= 0.0)
+            {
+                return Err(ApiError::field(
+                    &format!("msrp.{category}.amount"),
+                    "a positive decimal, e.g. \"120\"",
+                ));
+            }
+            // The engine converts reference prices with the configured rates;
+            // a currency without one would make the catalog fail to load.
+            let rates = &state.config.detection.currency_rates;
+            if !rates.contains_key(&price.currency.trim().to_ascii_uppercase()) {
+                let known: Vec<&str> = rates.keys().map(String::as_str).collect();
+                return Err(ApiError::field(
+                    &format!("msrp.{category}.currency"),
+                    format!(
+                        "no exchange rate configured for `{}`; known: {}",
+                        price.currency,
+                        known.join(", ")
+                    ),
+                ));
+            }
+            sqlx::query("INSERT INTO brand_prices (brand_id, category, amount, currency) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(category)
+                .bind(&price.amount)
+                .bind(price.currency.to_uppercase())
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (i, seller) in input.authorized_sellers.iter().enumerate() {
+            let found = sqlx::query("SELECT id FROM sellers WHERE platform = $1 AND ext_id = $2")
+                .bind(&seller.platform)
+                .bind(&seller.id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::field(
+                        &format!("authorized_sellers[{i}]"),
+                        format!("unknown seller `{}` on `{}`", seller.id, seller.platform),
+                    )
+                })?;
+            sqlx::query("INSERT INTO brand_authorized_sellers (brand_id, seller_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(id)
+                .bind(found.try_get::<i64, _>("id")?)
+                .execute(&mut *tx)
+                .await?;
+        }
         for term in &terms {
             sqlx::query(
                 "INSERT INTO brand_terms (brand_id, term) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -460,6 +527,7 @@ async fn create_brand(
         .await?;
         id
     });
+    crate::service::detection::catalog_changed(&state).await?;
     created(Created { id })
 }
 

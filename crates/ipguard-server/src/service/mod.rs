@@ -4,6 +4,7 @@
 
 pub mod challenges;
 pub mod decisions;
+pub mod detection;
 pub mod notices;
 pub mod notify;
 pub mod penalties;

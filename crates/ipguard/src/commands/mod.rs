@@ -1,6 +1,9 @@
 pub mod audit;
 pub mod demo;
+pub mod hash;
+pub mod scan;
 pub mod serve;
+pub mod user;
 
 use clap::Args;
 use ipguard_store::Store;

@@ -1,0 +1,400 @@
+//! Proactive detection in the service: the engine built from the stored
+//! catalog, rebuilt when the catalog changes, and applied to every listing
+//! created or edited. `block` removes the listing at once with an automated
+//! statement of reasons; `review` opens a finding in the review queue; a
+//! finding on a rights holder's brand shows in its account.
+
+use super::notices::set_listing_state;
+use super::notify::{Party, notify};
+use crate::error::{ApiError, ApiResult};
+use ipguard_detect::{
+    Action, Brand, Catalog, CategoryRule, DetectionConfig, Engine, Finding, Listing, Money,
+    SellerContext,
+};
+use ipguard_domain::policy::Policy;
+use ipguard_domain::reasons::{
+    Automation, Ground, GroundKind, StatementInput, StatementOfReasons, seller_redress,
+};
+use ipguard_store::audit::{self, Actor};
+use ipguard_store::{Store, StoreError};
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+/// The current engine, swapped whole when the catalog changes so scans in
+/// flight finish on the engine they started with.
+pub struct Detector {
+    engine: RwLock<Arc<Engine>>,
+    config: DetectionConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DetectorError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("building the detection engine: {0}")]
+    Build(#[from] ipguard_detect::BuildError),
+    #[error("building the detection engine was interrupted")]
+    Interrupted,
+}
+
+impl Detector {
+    pub fn new(config: DetectionConfig) -> Result<Detector, DetectorError> {
+        let engine = Engine::new(&Catalog::default(), config.clone())?;
+        Ok(Detector {
+            engine: RwLock::new(Arc::new(engine)),
+            config,
+        })
+    }
+
+    pub fn engine(&self) -> Arc<Engine> {
+        match self.engine.read() {
+            Ok(engine) => engine.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Rebuilds the engine from the stored catalog, off the async threads.
+    pub async fn reload(&self, store: &Store) -> Result<usize, DetectorError> {
+        let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+        let catalog = load_catalog(&mut conn).await?;
+        drop(conn);
+        let brands = catalog.brands.len();
+        let config = self.config.clone();
+        let engine = tokio::task::spawn_blocking(move || Engine::new(&catalog, config))
+            .await
+            .map_err(|_| DetectorError::Interrupted)??;
+        match self.engine.write() {
+            Ok(mut slot) => *slot = Arc::new(engine),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(engine),
+        }
+        Ok(brands)
+    }
+}
+
+/// The catalog as the engine reads it, from the brands, prices, authorised
+/// sellers and category rules in storage.
+pub async fn load_catalog(conn: &mut AnyConnection) -> Result<Catalog, StoreError> {
+    let mut brands: BTreeMap<i64, Brand> = BTreeMap::new();
+    for row in sqlx::query("SELECT id, slug, name FROM brands ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let id: i64 = row.try_get("id")?;
+        brands.insert(
+            id,
+            Brand {
+                id: row.try_get("slug")?,
+                name: row.try_get("name")?,
+                terms: Vec::new(),
+                msrp: BTreeMap::new(),
+                authorized_sellers: Vec::new(),
+                reference_images: Vec::new(),
+            },
+        );
+    }
+    for row in sqlx::query("SELECT brand_id, term FROM brand_terms ORDER BY brand_id, term")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        if let Some(brand) = brands.get_mut(&row.try_get::<i64, _>("brand_id")?) {
+            brand.terms.push(row.try_get("term")?);
+        }
+    }
+    for row in sqlx::query("SELECT brand_id, category, amount, currency FROM brand_prices")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let amount: String = row.try_get("amount")?;
+        let Ok(amount) = amount.parse() else { continue };
+        if let Some(brand) = brands.get_mut(&row.try_get::<i64, _>("brand_id")?) {
+            brand.msrp.insert(
+                row.try_get("category")?,
+                Money {
+                    amount,
+                    currency: row.try_get("currency")?,
+                },
+            );
+        }
+    }
+    let authorised = "SELECT a.brand_id, s.ext_id FROM brand_authorized_sellers a JOIN sellers s ON s.id = a.seller_id";
+    for row in sqlx::query(authorised).fetch_all(&mut *conn).await? {
+        if let Some(brand) = brands.get_mut(&row.try_get::<i64, _>("brand_id")?) {
+            brand.authorized_sellers.push(row.try_get("ext_id")?);
+        }
+    }
+    let category_rules = sqlx::query(
+        "SELECT platform, category, rule FROM category_rules ORDER BY platform, category",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .filter_map(|row| {
+        let rule: String = row.try_get("rule").ok()?;
+        let rule = serde_json::from_value(json!(rule)).ok()?;
+        Some(CategoryRule {
+            platform: row.try_get("platform").ok()?,
+            category: row.try_get("category").ok()?,
+            rule,
+        })
+    })
+    .collect();
+    Ok(Catalog {
+        brands: brands.into_values().collect(),
+        category_rules,
+    })
+}
+
+/// What the service knows of the seller, for the seller signals.
+async fn seller_context(
+    conn: &mut AnyConnection,
+    seller_id: i64,
+    now: i64,
+) -> Result<SellerContext, StoreError> {
+    let row = sqlx::query(
+        "SELECT s.created_at, (SELECT COUNT(*) FROM strikes k WHERE k.person_id = s.person_id \
+         AND k.revoked_at IS NULL AND k.expires_at > $2) AS strikes FROM sellers s WHERE s.id = $1",
+    )
+    .bind(seller_id)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    let created: i64 = row.try_get("created_at")?;
+    let strikes: i64 = row.try_get("strikes")?;
+    Ok(SellerContext {
+        prior_strikes: u32::try_from(strikes).ok(),
+        account_age_days: u32::try_from((now - created).max(0) / 86_400_000).ok(),
+    })
+}
+
+/// The stored listing in the engine's format, unless it is removed.
+async fn stored_listing(
+    conn: &mut AnyConnection,
+    listing_id: i64,
+) -> Result<Option<(Listing, i64)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT l.ext_id, l.platform, s.ext_id AS seller, l.seller_id, l.title, l.description, l.category, \
+         l.price_amount, l.price_currency, l.images FROM listings l JOIN sellers s ON s.id = l.seller_id \
+         WHERE l.id = $1 AND l.state != 'removed'",
+    )
+    .bind(listing_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let amount: Option<String> = row.try_get("price_amount")?;
+    let currency: Option<String> = row.try_get("price_currency")?;
+    let images: String = row.try_get("images")?;
+    let listing = Listing {
+        id: row.try_get("ext_id")?,
+        platform: Some(row.try_get("platform")?),
+        seller_id: Some(row.try_get("seller")?),
+        title: row.try_get("title")?,
+        description: Some(row.try_get("description")?),
+        category: Some(row.try_get("category")?),
+        price: amount
+            .and_then(|a| a.parse().ok())
+            .zip(currency)
+            .map(|(amount, currency)| Money { amount, currency }),
+        images: serde_json::from_str(&images).unwrap_or_default(),
+        created_at: None,
+    };
+    Ok(Some((listing, row.try_get("seller_id")?)))
+}
+
+/// Scans a stored listing and acts on the finding, inside the caller's transaction.
+pub async fn assess(
+    conn: &mut AnyConnection,
+    engine: &Engine,
+    policy: &Policy,
+    listing_id: i64,
+    now: i64,
+) -> ApiResult<Option<Action>> {
+    let Some((listing, seller_id)) = stored_listing(conn, listing_id).await? else {
+        // A removed listing stays down whatever an edit says.
+        return Ok(None);
+    };
+    let context = seller_context(conn, seller_id, now).await?;
+    let finding = engine.scan(&listing, &context);
+    // An edit supersedes what earlier scans said about the listing.
+    sqlx::query(
+        "UPDATE findings SET status = 'superseded' WHERE listing_id = $1 AND status = 'open'",
+    )
+    .bind(listing_id)
+    .execute(&mut *conn)
+    .await?;
+    if finding.action == Action::Allow && finding.brands.is_empty() {
+        return Ok(None);
+    }
+    let status = match finding.action {
+        Action::Block => "removed",
+        Action::Review => "open",
+        // Allowed but naming a brand: kept for the rights holder's view.
+        _ => "noted",
+    };
+    let statement = (finding.action == Action::Block)
+        .then(|| proactive_statement(policy, &finding))
+        .transpose()?;
+    let finding_id =
+        store_finding(conn, listing_id, &finding, status, statement.as_ref(), now).await?;
+    if let Some(statement) = statement {
+        set_listing_state(
+            conn,
+            &Actor::System,
+            listing_id,
+            "removed",
+            Some("proactive"),
+            &statement.restriction,
+            now,
+        )
+        .await?;
+        let payload = json!({
+            "listing": {"platform": listing.platform, "id": listing.id},
+            "finding_id": finding_id,
+            "statement_of_reasons": statement,
+        });
+        notify(conn, Party::Seller(seller_id), "listing.removed", payload).await?;
+    }
+    Ok(Some(finding.action))
+}
+
+fn proactive_statement(policy: &Policy, finding: &Finding) -> ApiResult<StatementOfReasons> {
+    let reasons: Vec<String> = finding.reasons.iter().map(describe).collect();
+    StatementOfReasons::parse(
+        StatementInput {
+            facts: format!(
+                "Automated detection scored this listing {:.2} of 1 for: {}.",
+                finding.score,
+                reasons.join("; ")
+            ),
+            ground: Ground {
+                kind: GroundKind::Contractual,
+                reference: "Terms of service: counterfeit and prohibited goods policy".to_owned(),
+                explanation: "Listings that automated checks find very likely to infringe a protected brand or to \
+                              offer goods banned on this platform are removed before publication."
+                    .to_owned(),
+            },
+            territorial_scope: None,
+        },
+        "listing removed",
+        Automation { detection: true, decision: true },
+        seller_redress(policy),
+    )
+    .map_err(ApiError::internal)
+}
+
+/// One reason in words, for statements and the portal.
+pub fn describe(reason: &ipguard_detect::Reason) -> String {
+    let value = serde_json::to_value(reason).unwrap_or_default();
+    let kind = reason.kind().replace('_', " ");
+    let detail: Vec<String> = value
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(key, _)| key.as_str() != "kind")
+        .map(|(key, v)| {
+            format!(
+                "{key} {}",
+                v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+            )
+        })
+        .collect();
+    format!("{kind} ({})", detail.join(", "))
+}
+
+async fn store_finding(
+    conn: &mut AnyConnection,
+    listing_id: i64,
+    finding: &Finding,
+    status: &str,
+    statement: Option<&StatementOfReasons>,
+    now: i64,
+) -> ApiResult<i64> {
+    let action = serde_json::to_value(finding.action).map_err(ApiError::internal)?;
+    let id: i64 = sqlx::query(
+        "INSERT INTO findings (listing_id, score, action, brands, reasons, created_at, status, statement) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(listing_id)
+    .bind(finding.score)
+    .bind(action.as_str().unwrap_or("review"))
+    .bind(serde_json::to_string(&finding.brands).map_err(ApiError::internal)?)
+    .bind(serde_json::to_string(&finding.reasons).map_err(ApiError::internal)?)
+    .bind(now)
+    .bind(status)
+    .bind(statement.map(serde_json::to_string).transpose().map_err(ApiError::internal)?)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("id")?;
+    for brand in &finding.brands {
+        sqlx::query("INSERT INTO finding_brands (finding_id, brand_slug) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(id)
+            .bind(brand)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let after = json!({"listing_id": listing_id, "score": finding.score, "action": action, "status": status});
+    audit::append(
+        conn,
+        &Actor::System,
+        "finding.created",
+        "finding",
+        id,
+        &json!(null),
+        &after,
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Rescans every active listing after a catalog change, in batches so the
+/// writer is never held for long.
+pub async fn rescan_active(state: crate::AppState) -> ApiResult<u64> {
+    const BATCH: i64 = 500;
+    let engine = state.detector.engine();
+    let mut after = 0_i64;
+    let mut scanned = 0_u64;
+    loop {
+        let ids: Vec<i64> = sqlx::query(
+            "SELECT id FROM listings WHERE state != 'removed' AND id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(BATCH)
+        .fetch_all(state.store.pool())
+        .await?
+        .iter()
+        .map(|row| row.try_get("id"))
+        .collect::<Result<_, sqlx::Error>>()?;
+        let Some(last) = ids.last().copied() else {
+            break;
+        };
+        let mut tx = state.store.begin_write().await?;
+        let now = ipguard_store::now_millis();
+        for id in &ids {
+            assess(&mut tx, &engine, state.policy(), *id, now).await?;
+        }
+        tx.commit().await?;
+        scanned += ids.len() as u64;
+        after = last;
+    }
+    Ok(scanned)
+}
+
+/// Reloads the engine and rescans in the background; called after every catalog change.
+pub async fn catalog_changed(state: &crate::AppState) -> ApiResult<()> {
+    state
+        .detector
+        .reload(&state.store)
+        .await
+        .map_err(ApiError::internal)?;
+    let state = state.clone();
+    tokio::spawn(async move {
+        match rescan_active(state).await {
+            Ok(count) => tracing::info!(count, "rescanned active listings after a catalog change"),
+            Err(err) => {
+                tracing::warn!(code = err.code, detail = %err.detail, "rescan after a catalog change failed")
+            }
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,110 @@
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn penalty_ladder_escalates_and_follows_the_person_across_shops() {
+    let app = spawn_app().await;
+    app.marketplace(0).await;
+    // Two shops of one person (same identity document), one unrelated shop.
+    let first = app.seller("A1", "passport-77").await;
+    let second = app.seller("A2", "passport-77").await;
+    assert_eq!(first.person_id, second.person_id);
+    let other = app.seller("B1", "passport-99").await;
+    assert_ne!(other.person_id, first.person_id);
+    let listings: Vec<_> = (0..4)
+        .map(|n| json!({"id": format!("A1-{n}"), "platform": "bazaar", "seller_id": "A1", "title": "Bag", "category": "bags"}))
+        .chain([json!({"id": "A2-0", "platform": "bazaar", "seller_id": "A2", "title": "Bag", "category": "bags"})])
+        .collect();
+    app.post("/api/v1/listings/batch", &app.admin, json!(listings))
+        .await;
+    let holder = app.rights_holder("Acme").await;
+
+    let mut seen = Vec::new();
+    for listing in ["A1-0", "A1-1", "A2-0", "A1-2"] {
+        let filed = app.file(&holder, "counterfeit", &[listing]).await;
+        app.decide(&app.reviewer, item_ids(&filed)[0], "uphold")
+            .await;
+        let view = app
+            .get(&format!("/api/v1/sellers/{}", second.id), &second.key)
+            .await;
+        seen.push(view.body["penalty"].as_str().unwrap().to_owned());
+    }
+    // Weights 3 each: 3 → listing_limit, 6 → suspension, 12 → closure.
+    assert_eq!(
+        seen,
+        ["listing_limit", "suspension", "suspension", "closure"]
+    );
+    let view = app
+        .get(&format!("/api/v1/sellers/{}", first.id), &first.key)
+        .await;
+    assert_eq!(view.body["penalty_history"][0]["penalty"], "closure");
+    assert!(
+        view.body["penalty_history"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("counterfeit")
+    );
+
+    // A closed person can neither list nor open a new shop on any platform.
+    let refused = app
+        .post(
+            "/api/v1/listings/batch",
+            &app.admin,
+            json!([{"id": "A1-9", "platform": "bazaar", "seller_id": "A1", "title": "Bag"}]),
+        )
+        .await;
+    assert_eq!(refused.body["rejected"], 1);
+    assert!(
+        refused.body["results"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("closure")
+    );
+    let mall = json!({"id": "mall", "name": "Mall", "kind": "b2c", "listing_url_prefix": "https://mall.example/p/"});
+    app.post("/api/v1/platforms", &app.admin, mall).await;
+    let reopened = app
+        .post("/api/v1/sellers", &app.admin, json!({"platform": "mall", "id": "new-shop", "display_name": "New",
+            "identity": {"legal_name": "X", "email": "fresh@mail.test", "phone": "+1 000", "id_document_ref": "PASSPORT 77",
+            "bank_account_ref": "other", "address": "Elsewhere"}}))
+        .await;
+    assert_problem(&reopened, StatusCode::FORBIDDEN, "person_closed");
+
+    // The unrelated shop is untouched; notifications told the seller each time.
+    let untouched = app
+        .get(&format!("/api/v1/sellers/{}", other.id), &other.key)
+        .await;
+    assert_eq!(untouched.body["penalty"], "none");
+    let events = app.get("/api/v1/notifications", &first.key).await;
+    let changes = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "penalty.changed")
+        .count();
+    assert_eq!(changes, 3);
+}
+
+#[tokio::test]
+async fn listing_limit_caps_new_listings() {
+    let mut config = ipguard_server::config::Config::default();
+    config.policy.listing_limit = 2;
+    let app = spawn_app_with(config).await;
+    let sellers = app.marketplace(1).await;
+    let holder = app.rights_holder("Acme").await;
+    let filed = app.file(&holder, "counterfeit", &["L0-0"]).await;
+    app.decide(&app.reviewer, item_ids(&filed)[0], "uphold")
+        .await;
+    let view = app
+        .get(&format!("/api/v1/sellers/{}", sellers[0].id), &app.admin)
+        .await;
+    assert_eq!(view.body["penalty"], "listing_limit");
+    // One active listing left (L0-1): one more fits under the limit of 2, the next does not.
+    let batch = json!([
+        {"id": "L0-7", "platform": "bazaar", "seller_id": "S0", "title": "Shoe"},
+        {"id": "L0-8", "platform": "bazaar", "seller_id": "S0", "title": "Shoe"}
+    ]);
+    let result = app.post("/api/v1/listings/batch", &app.admin, batch).await;
+    assert_eq!(result.body["created"], 1);
+    assert_eq!(result.body["rejected"], 1);
+}
