@@ -198,6 +198,24 @@ async fn demo_fills_every_workflow_state_through_the_service_and_its_logins_work
         "the identity graph links shops across platforms"
     );
     assert!(count(&store, "SELECT COUNT(*) FROM orders").await > 0);
+    assert!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM listings WHERE removed_by = 'proactive'"
+        )
+        .await
+            >= 1,
+        "detection removed announced replicas before anyone reported them"
+    );
+    assert!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM findings WHERE status = 'open'"
+        )
+        .await
+            >= 1,
+        "detection queued doubtful listings for review"
+    );
     ipguard_store::audit::verify(&store)
         .await
         .expect("the audit chain is intact");

@@ -140,6 +140,10 @@ pub struct NewSeller {
     pub id: String,
     pub display_name: String,
     pub identity: Identity,
+    /// When the account was opened on the platform; new accounts add risk
+    /// to suspicious listings. Defaults to the time of this call.
+    #[serde(default)]
+    pub joined_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -188,8 +192,11 @@ async fn create_seller(
     if input.id.trim().is_empty() {
         return Err(ApiError::field("id", "required"));
     }
-    let keys = identity_keys(&input.identity);
     let now = now_millis();
+    if input.joined_at.is_some_and(|t| t.timestamp_millis() > now) {
+        return Err(ApiError::field("joined_at", "lies in the future"));
+    }
+    let keys = identity_keys(&input.identity);
     let created_seller = in_tx!(state, |tx| {
         let mut existing = None;
         for (kind, hash) in &keys {
@@ -222,8 +229,8 @@ async fn create_seller(
         }
         let inserted = sqlx::query(
             "INSERT INTO sellers (platform, ext_id, person_id, display_name, legal_name, email, phone, \
-             id_document_ref, bank_account_ref, address, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+             id_document_ref, bank_account_ref, address, created_at, joined_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind(&input.platform)
         .bind(input.id.trim())
@@ -236,6 +243,7 @@ async fn create_seller(
         .bind(&input.identity.bank_account_ref)
         .bind(&input.identity.address)
         .bind(now)
+        .bind(input.joined_at.map(|t| t.timestamp_millis()))
         .fetch_one(&mut *tx)
         .await;
         let seller_id: i64 = match inserted {

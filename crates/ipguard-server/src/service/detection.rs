@@ -20,6 +20,7 @@ use ipguard_store::{Store, StoreError};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// The current engine, swapped whole when the catalog changes so scans in
@@ -27,6 +28,10 @@ use std::sync::{Arc, RwLock};
 pub struct Detector {
     engine: RwLock<Arc<Engine>>,
     config: DetectionConfig,
+    /// Held by the one background rescan that runs at a time.
+    rescanning: tokio::sync::Mutex<()>,
+    /// Set by a catalog change; the running rescan starts over when it sees it.
+    rescan_wanted: AtomicBool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +50,8 @@ impl Detector {
         Ok(Detector {
             engine: RwLock::new(Arc::new(engine)),
             config,
+            rescanning: tokio::sync::Mutex::new(()),
+            rescan_wanted: AtomicBool::new(false),
         })
     }
 
@@ -153,29 +160,37 @@ async fn seller_context(
     now: i64,
 ) -> Result<SellerContext, StoreError> {
     let row = sqlx::query(
-        "SELECT s.created_at, (SELECT COUNT(*) FROM strikes k WHERE k.person_id = s.person_id \
+        "SELECT COALESCE(s.joined_at, s.created_at) AS joined, (SELECT COUNT(*) FROM strikes k WHERE k.person_id = s.person_id \
          AND k.revoked_at IS NULL AND k.expires_at > $2) AS strikes FROM sellers s WHERE s.id = $1",
     )
     .bind(seller_id)
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
-    let created: i64 = row.try_get("created_at")?;
+    let joined: i64 = row.try_get("joined")?;
     let strikes: i64 = row.try_get("strikes")?;
     Ok(SellerContext {
         prior_strikes: u32::try_from(strikes).ok(),
-        account_age_days: u32::try_from((now - created).max(0) / 86_400_000).ok(),
+        account_age_days: u32::try_from((now - joined).max(0) / 86_400_000).ok(),
     })
 }
 
-/// The stored listing in the engine's format, unless it is removed.
+/// A stored listing in the engine's format, with what the scan needs besides.
+struct StoredListing {
+    listing: Listing,
+    seller_id: i64,
+    /// A reviewer put it back after an appeal or counter-notice.
+    restored: bool,
+}
+
+/// The stored listing, unless it is removed.
 async fn stored_listing(
     conn: &mut AnyConnection,
     listing_id: i64,
-) -> Result<Option<(Listing, i64)>, StoreError> {
+) -> Result<Option<StoredListing>, StoreError> {
     let row = sqlx::query(
         "SELECT l.ext_id, l.platform, s.ext_id AS seller, l.seller_id, l.title, l.description, l.category, \
-         l.price_amount, l.price_currency, l.images FROM listings l JOIN sellers s ON s.id = l.seller_id \
+         l.price_amount, l.price_currency, l.images, l.state FROM listings l JOIN sellers s ON s.id = l.seller_id \
          WHERE l.id = $1 AND l.state != 'removed'",
     )
     .bind(listing_id)
@@ -199,7 +214,11 @@ async fn stored_listing(
         images: serde_json::from_str(&images).unwrap_or_default(),
         created_at: None,
     };
-    Ok(Some((listing, row.try_get("seller_id")?)))
+    Ok(Some(StoredListing {
+        listing,
+        seller_id: row.try_get("seller_id")?,
+        restored: row.try_get::<String, _>("state")? == "restored",
+    }))
 }
 
 /// Scans a stored listing and acts on the finding, inside the caller's transaction.
@@ -210,15 +229,25 @@ pub async fn assess(
     listing_id: i64,
     now: i64,
 ) -> ApiResult<Option<Action>> {
-    let Some((listing, seller_id)) = stored_listing(conn, listing_id).await? else {
+    let Some(StoredListing {
+        listing,
+        seller_id,
+        restored,
+    }) = stored_listing(conn, listing_id).await?
+    else {
         // A removed listing stays down whatever an edit says.
         return Ok(None);
     };
     let context = seller_context(conn, seller_id, now).await?;
-    let finding = engine.scan(&listing, &context);
-    // An edit supersedes what earlier scans said about the listing.
+    let mut finding = engine.scan(&listing, &context);
+    if restored && finding.action == Action::Block {
+        // A person put this listing back after hearing the seller; a machine
+        // does not overrule them, it asks a person again.
+        finding.action = Action::Review;
+    }
+    // A new scan supersedes what earlier scans said about the listing.
     sqlx::query(
-        "UPDATE findings SET status = 'superseded' WHERE listing_id = $1 AND status = 'open'",
+        "UPDATE findings SET status = 'superseded' WHERE listing_id = $1 AND status IN ('open', 'noted')",
     )
     .bind(listing_id)
     .execute(&mut *conn)
@@ -380,21 +409,40 @@ pub async fn rescan_active(state: crate::AppState) -> ApiResult<u64> {
     Ok(scanned)
 }
 
-/// Reloads the engine and rescans in the background; called after every catalog change.
+/// Reloads the engine and rescans in the background; called after every
+/// catalog change. Changes in quick succession share one rescan.
 pub async fn catalog_changed(state: &crate::AppState) -> ApiResult<()> {
     state
         .detector
         .reload(&state.store)
         .await
         .map_err(ApiError::internal)?;
-    let state = state.clone();
-    tokio::spawn(async move {
-        match rescan_active(state).await {
-            Ok(count) => tracing::info!(count, "rescanned active listings after a catalog change"),
-            Err(err) => {
-                tracing::warn!(code = err.code, detail = %err.detail, "rescan after a catalog change failed")
+    state.detector.rescan_wanted.store(true, Ordering::SeqCst);
+    tokio::spawn(rescan_until_settled(state.clone()));
+    Ok(())
+}
+
+async fn rescan_until_settled(state: crate::AppState) {
+    loop {
+        let Ok(running) = state.detector.rescanning.try_lock() else {
+            // The running rescan sees the flag and starts over.
+            return;
+        };
+        while state.detector.rescan_wanted.swap(false, Ordering::SeqCst) {
+            match rescan_active(state.clone()).await {
+                Ok(count) => {
+                    tracing::info!(count, "rescanned active listings after a catalog change")
+                }
+                Err(err) => {
+                    tracing::warn!(code = err.code, detail = %err.detail, "rescan after a catalog change failed")
+                }
             }
         }
-    });
-    Ok(())
+        drop(running);
+        // A change that came between the last check and the release would
+        // otherwise wait for the next one.
+        if !state.detector.rescan_wanted.load(Ordering::SeqCst) {
+            return;
+        }
+    }
 }

@@ -11,3 +11,7 @@ CREATE TABLE finding_brands (
     brand_slug TEXT NOT NULL,
     PRIMARY KEY (brand_slug, finding_id)
 );
+
+-- When the seller's account was opened on its platform (the account-age
+-- signal); NULL when the platform did not say, then created_at stands in.
+ALTER TABLE sellers ADD COLUMN joined_at BIGINT;

@@ -225,6 +225,8 @@ struct Summary {
     sellers: usize,
     linked_sellers: usize,
     listings: usize,
+    proactive_removals: usize,
+    queued_for_review: usize,
     orders: usize,
     organisations: usize,
     notices: usize,
@@ -236,12 +238,15 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} platforms, {} sellers ({} linked to a shop elsewhere), {} listings, {} orders, \
+            "{} platforms, {} sellers ({} linked to a shop elsewhere), {} listings \
+             ({} removed by proactive detection, {} queued for review), {} orders, \
              {} rights holders, {} notices, {} decisions, {} challenges",
             PLATFORMS.len(),
             self.sellers,
             self.linked_sellers,
             self.listings,
+            self.proactive_removals,
+            self.queued_for_review,
             self.orders,
             self.organisations,
             self.notices,
@@ -300,6 +305,10 @@ struct Seller {
 enum Goods {
     Generic,
     Genuine(usize),
+    /// A fake offered as the real thing: only its rights holder can tell,
+    /// so it is for notices to find.
+    Counterfeit(usize),
+    /// A fake announced as one ("replica AAA"): for proactive detection to remove.
     Replica(usize),
 }
 
@@ -335,10 +344,10 @@ struct Generator {
     orgs: Vec<Org>,
     sellers: Vec<Seller>,
     listings: Vec<Listing>,
-    /// Unused replica and genuine listings per brand, for notices to name.
-    replicas: Vec<Vec<usize>>,
+    /// Unused counterfeit and genuine listings per brand, for notices to name.
+    counterfeits: Vec<Vec<usize>>,
     genuine: Vec<Vec<usize>>,
-    /// Replica listings kept for the scripted sellers' stories.
+    /// Counterfeit listings kept for the scripted sellers' stories.
     reserved: HashMap<usize, Vec<usize>>,
     /// Bazaar counterfeiters whose removals are contested, the demo seller first.
     story_sellers: Vec<usize>,
@@ -372,7 +381,7 @@ impl Generator {
             orgs: Vec::new(),
             sellers: Vec::new(),
             listings: Vec::new(),
-            replicas: Vec::new(),
+            counterfeits: Vec::new(),
             genuine: Vec::new(),
             reserved: HashMap::new(),
             story_sellers: Vec::new(),

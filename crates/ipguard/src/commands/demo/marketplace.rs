@@ -1,6 +1,7 @@
 //! The marketplace around the workflow: platforms, rights holders with
 //! verified rights and brands, sellers linked across platforms, listings
-//! (everyday goods, genuine branded goods and replicas) and their sales.
+//! (everyday goods, genuine branded goods, counterfeits passed off as genuine
+//! and openly announced replicas) and their sales.
 
 use super::catalog::{self, BRANDS, BrandSpec};
 use super::client::{int, text};
@@ -13,6 +14,7 @@ use rand::Rng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde_json::{Value, json};
+use std::collections::HashSet;
 
 /// Listings start on this day (2026-06-01) and spread over the next 150 days.
 const FIRST_LISTING_AT: i64 = 1_780_272_000;
@@ -67,7 +69,13 @@ impl Generator {
                 .post(
                     Some(&key),
                     "/api/v1/brands",
-                    &json!({"slug": brand.slug, "name": brand.name, "right_id": right_id, "terms": terms}),
+                    &json!({
+                        "slug": brand.slug,
+                        "name": brand.name,
+                        "right_id": right_id,
+                        "terms": terms,
+                        "msrp": {brand.category: {"amount": brand.msrp.to_string(), "currency": "USD"}},
+                    }),
                 )
                 .await?;
             // A few claims stay in the verification queue or were refused,
@@ -99,7 +107,7 @@ impl Generator {
             });
         }
         self.summary.organisations = self.orgs.len();
-        self.replicas = vec![Vec::new(); self.orgs.len()];
+        self.counterfeits = vec![Vec::new(); self.orgs.len()];
         self.genuine = vec![Vec::new(); self.orgs.len()];
         Ok(())
     }
@@ -207,6 +215,14 @@ impl Generator {
                 None => self.identity(platform, city, index),
             };
             let counterfeiter = self.rng.gen_ratio(if platform == 1 { 1 } else { 3 }, 25);
+            // Counterfeiters often open fresh accounts; the account-age
+            // signal of detection sees that.
+            let age_days = if counterfeiter && self.rng.gen_ratio(1, 4) {
+                self.rng.gen_range(2..25)
+            } else {
+                self.rng.gen_range(45..2_200)
+            };
+            let joined_at = rfc3339(chrono::Utc::now().timestamp() - age_days * 86_400);
             let ext_id = format!(
                 "{}-{:05}",
                 &PLATFORMS[platform].id[..2],
@@ -228,6 +244,7 @@ impl Generator {
                         "id": ext_id,
                         "display_name": display_name,
                         "identity": identity,
+                        "joined_at": joined_at,
                     }),
                 )
                 .await?;
@@ -309,13 +326,14 @@ impl Generator {
         // (seller, goods): listings the scripted workflow needs come first,
         // the rest of the marketplace is drawn around them.
         let mut planned: Vec<(Option<usize>, Goods)> = Vec::with_capacity(self.size.listings);
-        planned
-            .extend((0..earn + 3 * trusted_filings).map(|_| (None, Goods::Replica(TRUSTED_ORG))));
+        planned.extend(
+            (0..earn + 3 * trusted_filings).map(|_| (None, Goods::Counterfeit(TRUSTED_ORG))),
+        );
         planned.extend((0..2).map(|_| (None, Goods::Genuine(TRUSTED_ORG))));
-        planned.extend((0..earn + 2).map(|_| (None, Goods::Replica(WARNED_ORG))));
+        planned.extend((0..earn + 2).map(|_| (None, Goods::Counterfeit(WARNED_ORG))));
         planned.extend((0..3).map(|_| (None, Goods::Genuine(WARNED_ORG))));
         for brand in FIRST_ORDINARY_ORG..orgs {
-            planned.extend((0..6).map(|_| (None, Goods::Replica(brand))));
+            planned.extend((0..6).map(|_| (None, Goods::Counterfeit(brand))));
             planned.extend((0..3).map(|_| (None, Goods::Genuine(brand))));
         }
         let scripted: Vec<usize> = self
@@ -327,13 +345,14 @@ impl Generator {
         for seller in scripted {
             for _ in 0..4 {
                 let brand = self.rng.gen_range(FIRST_ORDINARY_ORG..orgs);
-                planned.push((Some(seller), Goods::Replica(brand)));
+                planned.push((Some(seller), Goods::Counterfeit(brand)));
             }
         }
         while planned.len() < self.size.listings {
             let goods = match self.rng.gen_range(0..100) {
                 0..80 => Goods::Generic,
                 80..92 => Goods::Genuine(self.rng.gen_range(0..orgs)),
+                92..96 => Goods::Counterfeit(self.rng.gen_range(0..orgs)),
                 _ => Goods::Replica(self.rng.gen_range(0..orgs)),
             };
             planned.push((None, goods));
@@ -350,7 +369,7 @@ impl Generator {
         for (fixed_seller, goods) in planned {
             let seller = match (fixed_seller, goods) {
                 (Some(seller), _) => seller,
-                (None, Goods::Replica(_)) if self.rng.gen_ratio(3, 4) => {
+                (None, Goods::Counterfeit(_) | Goods::Replica(_)) if self.rng.gen_ratio(3, 4) => {
                     *self.pick(&counterfeiters)
                 }
                 (None, Goods::Genuine(_)) if !shops.is_empty() && self.rng.gen_ratio(3, 5) => {
@@ -369,9 +388,9 @@ impl Generator {
             let index = self.listings.len();
             match (fixed_seller, goods) {
                 (Some(seller), _) => self.reserved.entry(seller).or_default().push(index),
-                (None, Goods::Replica(brand)) => self.replicas[brand].push(index),
+                (None, Goods::Counterfeit(brand)) => self.counterfeits[brand].push(index),
                 (None, Goods::Genuine(brand)) => self.genuine[brand].push(index),
-                (None, Goods::Generic) => {}
+                (None, Goods::Generic | Goods::Replica(_)) => {}
             }
             let listed_at = FIRST_LISTING_AT + self.rng.gen_range(0..LISTING_SPREAD_SECS);
             self.listings.push(Listing {
@@ -383,6 +402,7 @@ impl Generator {
                 listed_at,
             });
         }
+        let mut blocked = HashSet::new();
         for start in (0..self.listings.len()).step_by(MAX_BATCH) {
             let end = (start + MAX_BATCH).min(self.listings.len());
             let batch: Vec<Value> = (start..end).map(|i| self.listing_json(i)).collect();
@@ -393,6 +413,23 @@ impl Generator {
             if int(&result, "rejected")? != 0 {
                 bail!("the service refused listings of the demo: {result}");
             }
+            self.summary.queued_for_review += int(&result, "queued_for_review")? as usize;
+            let results = result["results"].as_array().map_or(&[][..], Vec::as_slice);
+            for (index, outcome) in (start..end).zip(results) {
+                if outcome["detection"] == "block" {
+                    self.summary.proactive_removals += 1;
+                    blocked.insert(index);
+                }
+            }
+        }
+        // Listings detection took down are no longer there for notices to name.
+        for pool in self
+            .counterfeits
+            .iter_mut()
+            .chain(&mut self.genuine)
+            .chain(self.reserved.values_mut())
+        {
+            pool.retain(|index| !blocked.contains(index));
         }
         self.summary.listings = self.listings.len();
         Ok(())
@@ -429,6 +466,16 @@ impl Generator {
                 };
                 (title, f64::from(spec.msrp) * self.rng.gen_range(0.55..1.05))
             }
+            Goods::Counterfeit(brand) => {
+                let spec = &BRANDS[brand];
+                let product = *self.pick(spec.products);
+                let title = format!(
+                    "{} {product} - {}",
+                    spec.name,
+                    self.pick(catalog::CONDITIONS)
+                );
+                (title, f64::from(spec.msrp) * self.rng.gen_range(0.35..0.6))
+            }
             Goods::Replica(brand) => {
                 let spec = &BRANDS[brand];
                 let product = *self.pick(spec.products);
@@ -448,7 +495,9 @@ impl Generator {
 
     pub(super) fn category(goods: Goods, title: &str) -> &'static str {
         match goods {
-            Goods::Genuine(brand) | Goods::Replica(brand) => BRANDS[brand].category,
+            Goods::Genuine(brand) | Goods::Counterfeit(brand) | Goods::Replica(brand) => {
+                BRANDS[brand].category
+            }
             Goods::Generic => catalog::GENERIC_GOODS
                 .iter()
                 .find(|(_, nouns, _, _)| nouns.iter().any(|noun| title.contains(noun)))
@@ -467,6 +516,9 @@ impl Generator {
                 "{}. Bought from an authorised store; receipt and original box included. Ships from {city}.",
                 listing.title
             ),
+            Goods::Counterfeit(_) => {
+                format!("{}. Fast shipping from {city}, no returns.", listing.title)
+            }
             Goods::Replica(_) => format!(
                 "{}. Same quality as original, all logos and tags. Ships from {city} in 7-15 days, no returns.",
                 listing.title
@@ -488,20 +540,25 @@ impl Generator {
     /// Sales, so that a rights holder sees units and value sold after an
     /// upheld notice. Counterfeits sell more than the average listing.
     pub(super) async fn record_orders(&mut self) -> anyhow::Result<()> {
-        let replicas: Vec<usize> = (0..self.listings.len())
-            .filter(|&i| matches!(self.listings[i].goods, Goods::Replica(_)))
+        let fakes: Vec<usize> = (0..self.listings.len())
+            .filter(|&i| {
+                matches!(
+                    self.listings[i].goods,
+                    Goods::Counterfeit(_) | Goods::Replica(_)
+                )
+            })
             .collect();
         let mut batch = Vec::with_capacity(MAX_BATCH);
         for number in 0..self.size.orders {
-            let index = if self.rng.gen_ratio(3, 10) && !replicas.is_empty() {
-                *self.pick(&replicas)
+            let index = if self.rng.gen_ratio(3, 10) && !fakes.is_empty() {
+                *self.pick(&fakes)
             } else {
                 self.rng.gen_range(0..self.listings.len())
             };
             let listing = &self.listings[index];
             let seller = &self.sellers[listing.seller];
             let units: u32 = match listing.goods {
-                Goods::Replica(_) => self.rng.gen_range(1..=8),
+                Goods::Counterfeit(_) | Goods::Replica(_) => self.rng.gen_range(1..=8),
                 _ => self.rng.gen_range(1..=3),
             };
             let ordered_at = listing.listed_at + self.rng.gen_range(3_600..20 * 86_400);

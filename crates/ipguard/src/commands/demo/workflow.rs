@@ -21,7 +21,7 @@ impl Generator {
 
     pub(super) fn brand_of(&self, listing: usize) -> anyhow::Result<usize> {
         match self.listings[listing].goods {
-            Goods::Replica(brand) | Goods::Genuine(brand) => Ok(brand),
+            Goods::Counterfeit(brand) | Goods::Replica(brand) | Goods::Genuine(brand) => Ok(brand),
             Goods::Generic => bail!("listing {} carries no brand", self.listings[listing].ext_id),
         }
     }
@@ -189,7 +189,7 @@ impl Generator {
     /// counterfeit notices upheld by a reviewer.
     pub(super) async fn trust_earned(&mut self) -> anyhow::Result<()> {
         for _ in 0..self.trust_earning_notices() {
-            let listing = Self::take(&mut self.replicas, TRUSTED_ORG, "replica")?;
+            let listing = Self::take(&mut self.counterfeits, TRUSTED_ORG, "counterfeit")?;
             self.upheld_notice(listing, "counterfeit").await?;
         }
         Ok(())
@@ -200,7 +200,7 @@ impl Generator {
     /// reviewer reverses it, and the submitter loses trust and is warned.
     pub(super) async fn trust_lost(&mut self) -> anyhow::Result<()> {
         for _ in 0..self.trust_earning_notices() {
-            let listing = Self::take(&mut self.replicas, WARNED_ORG, "replica")?;
+            let listing = Self::take(&mut self.counterfeits, WARNED_ORG, "counterfeit")?;
             self.upheld_notice(listing, "trademark_misuse").await?;
         }
         let listing = Self::take(&mut self.genuine, WARNED_ORG, "genuine")?;
@@ -228,12 +228,12 @@ impl Generator {
             let count = self
                 .rng
                 .gen_range(1..=3)
-                .min(self.replicas[TRUSTED_ORG].len());
+                .min(self.counterfeits[TRUSTED_ORG].len());
             if count == 0 {
                 break;
             }
             let listings: Vec<usize> = (0..count)
-                .filter_map(|_| self.replicas[TRUSTED_ORG].pop())
+                .filter_map(|_| self.counterfeits[TRUSTED_ORG].pop())
                 .collect();
             let (items, trusted) = self
                 .file_notice(TRUSTED_ORG, "counterfeit", &listings)
@@ -417,7 +417,7 @@ impl Generator {
             let pool = if against_genuine {
                 &mut self.genuine
             } else {
-                &mut self.replicas
+                &mut self.counterfeits
             };
             let wanted = if self.rng.gen_ratio(7, 10) {
                 1
@@ -449,7 +449,7 @@ impl Generator {
     pub(super) async fn anonymous_notices(&mut self) -> anyhow::Result<()> {
         for number in 0..5 {
             let org = FIRST_ORDINARY_ORG + number % (self.orgs.len() - FIRST_ORDINARY_ORG);
-            let Some(listing) = self.replicas[org].pop() else {
+            let Some(listing) = self.counterfeits[org].pop() else {
                 continue;
             };
             let brand = self.orgs[org].brand;
@@ -481,7 +481,7 @@ impl Generator {
         let mut csv =
             String::from("right_id,infringement_type,platform,listing_id,url,description\n");
         for _ in 0..6 {
-            let Some(listing) = self.replicas[org].pop() else {
+            let Some(listing) = self.counterfeits[org].pop() else {
                 break;
             };
             let listing = &self.listings[listing];
