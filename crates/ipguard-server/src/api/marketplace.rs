@@ -690,7 +690,7 @@ async fn get_listing(
     Path((platform, id)): Path<(String, String)>,
 ) -> ApiResult<axum::Json<ListingView>> {
     let row = sqlx::query(
-        "SELECT l.*, (SELECT COALESCE(SUM(units), 0) FROM orders o WHERE o.listing_id = l.id) AS units_sold \
+        "SELECT l.*, (SELECT CAST(COALESCE(SUM(units), 0) AS BIGINT) FROM orders o WHERE o.listing_id = l.id) AS units_sold \
          FROM listings l WHERE l.platform = $1 AND l.ext_id = $2",
     )
     .bind(&platform)

@@ -10,6 +10,7 @@ mod helpers;
 mod authorization;
 mod bad_input;
 mod challenges;
+mod detection;
 mod notices;
 mod openapi;
 mod penalties;
