@@ -14,4 +14,5 @@ mod detection;
 mod notices;
 mod openapi;
 mod penalties;
+mod portal;
 mod webhooks;

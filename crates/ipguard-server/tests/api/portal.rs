@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The server-rendered portal over real HTTP: each role logs in through the
 //! form with a cookie-keeping client and does its part of the workflow;
 //! forms without the session's CSRF token are refused; listing text is
@@ -28,11 +27,12 @@ struct TestApp {
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-/// The server on a random port with a fresh SQLite database, and an administrator.
+/// The server on a random port with a fresh database, and an administrator.
 async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("portal.db").display());
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::open(&crate::helpers::database_url(&dir).await)
+        .await
+        .unwrap();
     let mut config = Config::default();
     // reqwest's cookie store keeps Secure cookies off plain http.
     config.server.cookie_secure = false;
