@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_findings))
         .routes(routes!(decide_finding))
         .routes(routes!(finding_to_notice))
+        .routes(routes!(removals))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -366,4 +367,58 @@ async fn finding_to_notice(
     )
     .await?);
     Ok((StatusCode::CREATED, axum::Json(filed)))
+}
+
+/// Listings currently down on one platform, by what took them down.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Removals {
+    pub platform: String,
+    /// Removed by automated detection before anyone reported them.
+    pub proactive: i64,
+    /// Removed after a reviewer upheld a notice.
+    pub notice: i64,
+    /// Removed at once on a trusted submitter's notice.
+    pub trusted_notice: i64,
+    /// Put back after an appeal or counter-notice.
+    pub restored: i64,
+    pub active: i64,
+}
+
+/// Removals per platform by cause, proactive ones counted apart from those
+/// driven by notices (staff).
+#[utoipa::path(get, path = "/api/v1/enforcement/removals", tag = "detection",
+    responses((status = 200, body = Vec<Removals>), (status = 403, body = Problem)))]
+async fn removals(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<axum::Json<Vec<Removals>>> {
+    principal.require(&[Role::Reviewer, Role::Admin])?;
+    let count = |cause: &str| {
+        format!("CAST(COALESCE(SUM(CASE WHEN {cause} THEN 1 ELSE 0 END), 0) AS BIGINT)")
+    };
+    let sql = format!(
+        "SELECT p.id, {proactive} AS proactive, {notice} AS notice, {trusted} AS trusted_notice, \
+         {restored} AS restored, {active} AS active \
+         FROM platforms p LEFT JOIN listings l ON l.platform = p.id GROUP BY p.id ORDER BY p.id",
+        proactive = count("l.removed_by = 'proactive'"),
+        notice = count("l.removed_by = 'notice'"),
+        trusted = count("l.removed_by = 'trusted_notice'"),
+        restored = count("l.state = 'restored'"),
+        active = count("l.state = 'active'"),
+    );
+    let rows = sqlx::query(&sql).fetch_all(state.store.pool()).await?;
+    let figures = rows
+        .iter()
+        .map(|r| {
+            Ok(Removals {
+                platform: r.try_get("id")?,
+                proactive: r.try_get("proactive")?,
+                notice: r.try_get("notice")?,
+                trusted_notice: r.try_get("trusted_notice")?,
+                restored: r.try_get("restored")?,
+                active: r.try_get("active")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(axum::Json(figures))
 }

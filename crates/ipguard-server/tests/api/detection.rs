@@ -226,6 +226,19 @@ async fn listings_are_scanned_at_ingest_and_findings_reach_reviewers_and_brand_o
         queue.iter().map(|f| f.1.as_str()).collect::<Vec<_>>(),
         ["NEWSHOP"]
     );
+
+    // Proactive removals are counted apart from notice-driven ones.
+    let notice = app.file(&zephyr, "counterfeit", &["L0-0"]).await;
+    app.decide(&app.reviewer, item_ids(&notice)[0], "uphold")
+        .await;
+    let figures = app.get("/api/v1/enforcement/removals", &app.reviewer).await;
+    assert_eq!(
+        figures.body,
+        json!([{"platform": "bazaar", "proactive": 2, "notice": 1, "trusted_notice": 0,
+            "restored": 0, "active": 4}])
+    );
+    let refused = app.get("/api/v1/enforcement/removals", &zephyr.key).await;
+    assert_problem(&refused, StatusCode::FORBIDDEN, "forbidden");
 }
 
 #[tokio::test]
