@@ -7,10 +7,10 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Page, Paged};
 use crate::service::detection::catalog_changed;
+use crate::service::findings::{self, FindingView};
 use crate::service::notices::set_listing_state;
 use crate::service::notices::{FiledNotice, Filer, file};
 use crate::service::notify::{Party, notify};
-use crate::service::rfc3339;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -123,21 +123,6 @@ async fn list_category_rules(
     rules(&state).await.map(axum::Json)
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FindingView {
-    pub id: i64,
-    pub platform: String,
-    pub listing_id: String,
-    pub title: String,
-    pub score: f64,
-    pub action: String,
-    /// `open` (awaiting review), `removed` (blocked at once), `noted`, `confirmed`, `dismissed` or `superseded`.
-    pub status: String,
-    pub brands: Vec<String>,
-    pub reasons: serde_json::Value,
-    pub created_at: String,
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct FindingFilter {
     /// Only findings with this status.
@@ -163,37 +148,7 @@ async fn list_findings(
         limit: filter.limit,
         after: filter.after,
     };
-    let rows = sqlx::query(
-        "SELECT f.id, l.platform, l.ext_id, l.title, f.score, f.action, f.status, f.brands, f.reasons, f.created_at \
-         FROM findings f JOIN listings l ON l.id = f.listing_id \
-         WHERE ($1 IS NULL OR f.id IN (SELECT fb.finding_id FROM finding_brands fb JOIN brands b ON b.slug = fb.brand_slug WHERE b.org_id = $1)) \
-         AND ($2 IS NULL OR f.status = $2) AND f.id > $3 ORDER BY f.id LIMIT $4",
-    )
-    .bind(org)
-    .bind(filter.status.as_deref())
-    .bind(page.after())
-    .bind(page.limit())
-    .fetch_all(state.store.pool())
-    .await?;
-    let items = rows
-        .iter()
-        .map(|r| {
-            let brands: String = r.try_get("brands")?;
-            let reasons: String = r.try_get("reasons")?;
-            Ok(FindingView {
-                id: r.try_get("id")?,
-                platform: r.try_get("platform")?,
-                listing_id: r.try_get("ext_id")?,
-                title: r.try_get("title")?,
-                score: r.try_get("score")?,
-                action: r.try_get("action")?,
-                status: r.try_get("status")?,
-                brands: serde_json::from_str(&brands).unwrap_or_default(),
-                reasons: serde_json::from_str(&reasons).unwrap_or_default(),
-                created_at: rfc3339(r.try_get("created_at")?),
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let items = findings::list(&state.store, org, filter.status.as_deref(), &page).await?;
     Ok(axum::Json(Paged::new(items, &page, |f| f.id)))
 }
 

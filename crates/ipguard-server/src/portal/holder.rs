@@ -200,11 +200,107 @@ async fn notice_page(
     Ok(page("File a notice", Some(user), body))
 }
 
+/// The notice form, optionally pre-filled from a link (the findings page
+/// links here with the listing and a description). Declarations are never
+/// pre-ticked: the submitter makes them.
 pub async fn new_notice_form(
     State(state): State<AppState>,
     user: PortalUser,
+    PortalQuery(prefill): PortalQuery<SharedFields>,
 ) -> PortalResult<Markup> {
-    notice_page(&state, &user, &NoticeForm::default(), &[]).await
+    let form = NoticeForm {
+        shared: SharedFields {
+            good_faith: None,
+            accurate: None,
+            authorised: None,
+            ..prefill
+        },
+        ..NoticeForm::default()
+    };
+    notice_page(&state, &user, &form, &[]).await
+}
+
+/// How many findings the page shows at once.
+const FINDINGS_SHOWN: u32 = 200;
+
+/// Listings that detection found naming the organisation's brands, with
+/// what it saw and what became of them; each live one links to a notice
+/// form already filled in.
+pub async fn findings(State(state): State<AppState>, user: PortalUser) -> PortalResult<Markup> {
+    let org = user.principal.org()?;
+    let first_page = crate::extract::Page {
+        limit: Some(FINDINGS_SHOWN),
+        after: None,
+    };
+    let findings =
+        crate::service::findings::list(&state.store, Some(org), None, &first_page).await?;
+    let body = html! {
+        p { "Every new or edited listing is checked against your brands. Listings detection was sure about are removed at once; doubtful ones wait for a reviewer; the rest are listed here for you to judge." }
+        @if findings.is_empty() {
+            p { "Nothing found on your brands yet." }
+        } @else {
+            table {
+                tr { th { "Listing" } th { "Title" } th { "Score" } th { "What detection saw" } th { "Status" } th {} }
+                @for finding in findings.iter().filter(|f| f.status != "superseded") {
+                    @let reasons = described_reasons(&finding.reasons);
+                    tr {
+                        td { (finding.platform) ":" (finding.listing_id) }
+                        td { (finding.title) }
+                        td { (format!("{:.2}", finding.score)) }
+                        td { ul { @for reason in &reasons { li { (reason) } } } }
+                        td { (finding_status_label(&finding.status)) }
+                        td {
+                            @if matches!(finding.status.as_str(), "open" | "noted") {
+                                a href=(notice_link(finding, &reasons)) { "File a notice" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page("Detected listings", Some(&user), body))
+}
+
+fn described_reasons(reasons: &serde_json::Value) -> Vec<String> {
+    serde_json::from_value::<Vec<ipguard_detect::Reason>>(reasons.clone())
+        .unwrap_or_default()
+        .iter()
+        .map(crate::service::detection::describe)
+        .collect()
+}
+
+fn finding_status_label(status: &str) -> &str {
+    match status {
+        "open" => "awaiting a reviewer",
+        "removed" => "removed at once",
+        "confirmed" => "removed by a reviewer",
+        "dismissed" => "kept by a reviewer",
+        "noted" => "live, for you to judge",
+        other => other,
+    }
+}
+
+/// The notice form's address with this finding's listing and a description.
+fn notice_link(finding: &crate::service::findings::FindingView, reasons: &[String]) -> String {
+    let query = [
+        (
+            "listings",
+            format!("{}:{}", finding.platform, finding.listing_id),
+        ),
+        (
+            "description",
+            format!(
+                "Detected by ipguard (finding {}): {}",
+                finding.id,
+                reasons.join("; ")
+            ),
+        ),
+        ("infringement_type", "counterfeit".to_owned()),
+    ];
+    // Plain strings always encode.
+    let encoded = serde_urlencoded::to_string(query).unwrap_or_default();
+    format!("/portal/notices/new?{encoded}")
 }
 
 /// The account holder's contact, which notices filed from an account carry.

@@ -36,6 +36,7 @@ fn nav_links(role: Role) -> &'static [(&'static str, &'static str)] {
         Role::RightsHolder => &[
             ("/portal/notices", "Notices"),
             ("/portal/notices/new", "File a notice"),
+            ("/portal/findings", "Detected listings"),
             ("/portal/rights", "Rights"),
             ("/portal/submitter", "Accuracy record"),
         ],

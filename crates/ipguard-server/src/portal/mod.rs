@@ -51,6 +51,7 @@ pub fn router() -> Router<AppState> {
             "/portal/notices/new",
             get(holder::new_notice_form).post(holder::file_notice),
         )
+        .route("/portal/findings", get(holder::findings))
         .route("/portal/rights", get(holder::rights))
         .route("/portal/submitter", get(holder::submitter))
         .route("/portal/review", get(review::queue))

@@ -5,6 +5,7 @@
 pub mod challenges;
 pub mod decisions;
 pub mod detection;
+pub mod findings;
 pub mod notices;
 pub mod notify;
 pub mod penalties;

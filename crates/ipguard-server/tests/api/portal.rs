@@ -68,6 +68,7 @@ async fn spawn_app() -> TestApp {
 /// two reviewers and the seller's user.
 struct World {
     right_id: i64,
+    holder_key: String,
 }
 
 const HOLDER: (&str, &str) = ("holder@example.com", "holder-password");
@@ -160,6 +161,7 @@ impl TestApp {
         .unwrap();
         World {
             right_id: right["id"].as_i64().unwrap(),
+            holder_key,
         }
     }
 
@@ -600,4 +602,77 @@ async fn portal_pages_send_visitors_to_login_and_roles_to_their_own_pages() {
         .await;
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&holder.get("/portal/notices").await), "/login");
+}
+
+#[tokio::test]
+async fn rights_holder_sees_detected_listings_and_files_a_notice_from_one() {
+    let app = spawn_app().await;
+    let world = app.world().await;
+    app.api_post(
+        &app.admin_key,
+        &format!("/api/v1/rights/{}/verification", world.right_id),
+        json!({"status": "verified"}),
+    )
+    .await;
+    app.api_post(
+        &world.holder_key,
+        "/api/v1/brands",
+        json!({"slug": "acmeflux", "name": "Acmeflux", "right_id": world.right_id, "terms": ["Acmeflux"]}),
+    )
+    .await;
+    app.api_post(
+        &app.admin_key,
+        "/api/v1/listings/batch",
+        json!([{"id": "L3", "platform": "bazaar", "seller_id": "S1",
+                "title": "Acmef1ux <b>trainers</b> & more", "category": "shoes/sneakers"}]),
+    )
+    .await;
+
+    let holder = app.log_in(HOLDER, "/portal/notices").await;
+    let findings = holder.page("/portal/findings").await;
+    assert!(
+        findings.contains("Acmef1ux &lt;b&gt;trainers&lt;/b&gt; &amp; more"),
+        "{findings}"
+    );
+    assert!(findings.contains("awaiting a reviewer"), "{findings}");
+    assert!(findings.contains("brand variant"), "{findings}");
+    let marker = r#"href="/portal/notices/new?"#;
+    let start = findings.find(marker).expect("a link to a notice") + "href=\"".len();
+    let end = start + findings[start..].find('"').unwrap();
+    let link = findings[start..end].replace("&amp;", "&");
+
+    // The link opens the notice form with the listing and the evidence filled
+    // in; the declarations are left for the holder to make.
+    let form = holder.page(&link).await;
+    assert!(form.contains("bazaar:L3"), "{form}");
+    assert!(form.contains("Detected by ipguard (finding"), "{form}");
+    assert!(!form.contains("checked"), "{form}");
+    let right_id = world.right_id.to_string();
+    let csrf = csrf_token(&form);
+    let description = "Detected by ipguard: a misspelt Acmeflux on trainers we never made.";
+    let filed = holder
+        .post_form(
+            "/portal/notices/new",
+            &[
+                ("csrf", csrf.as_str()),
+                ("right_id", right_id.as_str()),
+                ("infringement_type", "counterfeit"),
+                ("platform", ""),
+                ("listings", "bazaar:L3"),
+                ("description", description),
+                ("good_faith", "yes"),
+                ("accurate", "yes"),
+                ("authorised", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(filed.status(), StatusCode::SEE_OTHER);
+    let notices = holder.page(&location(&filed)).await;
+    assert!(notices.contains("was filed"), "{notices}");
+    assert!(notices.contains("L3"), "{notices}");
+
+    // Other roles have no findings page.
+    let seller = app.log_in(SELLER, "/portal/seller").await;
+    let refused = seller.get("/portal/findings").await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
