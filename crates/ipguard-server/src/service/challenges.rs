@@ -291,6 +291,12 @@ pub async fn decide(
     }
     if status == ChallengeStatus::Restored {
         restore(conn, policy, &actor, &facts.item, id, now).await?;
+        if facts.kind == ChallengeKind::Appeal
+            && let Some(org) = facts.item.org_id
+        {
+            // A reversed removal lowers the submitter's accuracy.
+            super::trust::reevaluate(conn, policy, org, facts.item.kind, now).await?;
+        }
     }
     load_view(conn, id).await
 }

@@ -16,7 +16,10 @@ fn days_ago(now: i64, days: u32) -> i64 {
 }
 
 /// The submitter's record for one infringement type. Only decisions by a
-/// reviewer count: a trusted removal is provisional until confirmed.
+/// reviewer count: a trusted removal is provisional until confirmed. A
+/// removal a second reviewer reversed on the seller's appeal counts as not
+/// upheld: the notice was wrong. (A counter-notice that restores because the
+/// holder did not sue says nothing about the notice's accuracy.)
 pub async fn record(
     conn: &mut AnyConnection,
     policy: &Policy,
@@ -26,7 +29,8 @@ pub async fn record(
 ) -> Result<AccuracyRecord, StoreError> {
     let row = sqlx::query(
         "SELECT COUNT(*) AS decided, \
-                COALESCE(SUM(CASE WHEN d.outcome = 'uphold' THEN 1 ELSE 0 END), 0) AS upheld, \
+                COALESCE(SUM(CASE WHEN d.outcome = 'uphold' AND NOT EXISTS (SELECT 1 FROM challenges c \
+                    WHERE c.item_id = i.id AND c.kind = 'appeal' AND c.status = 'restored') THEN 1 ELSE 0 END), 0) AS upheld, \
                 COALESCE(SUM(CASE WHEN d.manifestly_unfounded = 1 AND d.decided_at > $3 THEN 1 ELSE 0 END), 0) AS abusive \
          FROM decisions d JOIN notice_items i ON i.id = d.item_id JOIN notices n ON n.id = i.notice_id \
          WHERE n.org_id = $1 AND n.infringement_type = $2 AND d.automated = 0",
