@@ -16,6 +16,7 @@
 //! checked before anything happens; and maud, which escapes every
 //! interpolated value.
 
+mod form_guard;
 mod holder;
 mod layout;
 mod notice_form;

@@ -1,6 +1,7 @@
 //! Pages open to everyone: the start page, logging in and out, and the
 //! notice without an account with its tracking page.
 
+use super::form_guard::{self, FormToken};
 use super::layout::{field_errors, item_status_label, maybe_when, page, when};
 use super::notice_form::{
     SharedFields, declaration_fields, infringement_type_field, listing_fields, platform_ids,
@@ -13,7 +14,7 @@ use crate::auth::{new_secret, secret_hash};
 use crate::error::ApiError;
 use crate::service::notices::{Filer, file};
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use ipguard_domain::notice::{Contact, FieldError, NoticeInput, RightReference, Submitter};
 use ipguard_domain::{IpRightKind, NoticeChannel};
@@ -41,16 +42,26 @@ pub async fn landing(MaybeUser(user): MaybeUser) -> Markup {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct LoginForm {
+    csrf: String,
     email: String,
     password: String,
 }
 
-fn login_page(email: &str, error: Option<&str>) -> Markup {
+/// A page with a guarded form, setting the form cookie when it is new.
+fn guarded(status: StatusCode, token: &FormToken, body: Markup) -> Response {
+    match &token.set_cookie {
+        Some(cookie) => (status, [(header::SET_COOKIE, cookie.clone())], body).into_response(),
+        None => (status, body).into_response(),
+    }
+}
+
+fn login_page(email: &str, error: Option<&str>, token: &FormToken) -> Markup {
     let body = html! {
         @if let Some(error) = error {
             p.error { (error) }
         }
         form.card method="post" action="/login" {
+            (token.field())
             label for="email" { "Email" }
             input type="email" id="email" name="email" value=(email) required;
             label for="password" { "Password" }
@@ -61,24 +72,39 @@ fn login_page(email: &str, error: Option<&str>) -> Markup {
     page("Log in", None, body)
 }
 
-pub async fn login_form() -> Markup {
-    login_page("", None)
+pub async fn login_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> PortalResult<Response> {
+    let token = FormToken::issue(&state, &headers)?;
+    Ok(guarded(
+        StatusCode::OK,
+        &token,
+        login_page("", None, &token),
+    ))
 }
 
 pub async fn login(
     State(state): State<AppState>,
+    headers: HeaderMap,
     PortalForm(form): PortalForm<LoginForm>,
 ) -> PortalResult<Response> {
+    // Without this a foreign page could log the browser into the
+    // attacker's account and collect what the victim then enters.
+    form_guard::check(&headers, &form.csrf)?;
     match start_session(&state, &form.email, &form.password).await {
         Ok((token, _, role, _)) => {
             let cookie = session_cookie(&state, &token, false)?;
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to(home_for(role))).into_response())
         }
-        Err(err) if err.status == StatusCode::UNAUTHORIZED => Ok((
-            StatusCode::UNAUTHORIZED,
-            login_page(&form.email, Some(&err.detail)),
-        )
-            .into_response()),
+        Err(err) if err.status == StatusCode::UNAUTHORIZED => {
+            let token = FormToken::issue(&state, &headers)?;
+            Ok(guarded(
+                StatusCode::UNAUTHORIZED,
+                &token,
+                login_page(&form.email, Some(&err.detail), &token),
+            ))
+        }
         Err(err) => Err(err.into()),
     }
 }
@@ -106,6 +132,7 @@ pub async fn logout(
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
 pub struct ReportForm {
+    csrf: String,
     kind: String,
     registration_number: String,
     office: String,
@@ -117,7 +144,12 @@ pub struct ReportForm {
     shared: SharedFields,
 }
 
-fn report_page(values: &ReportForm, platforms: &[String], errors: &[FieldError]) -> Markup {
+fn report_page(
+    values: &ReportForm,
+    platforms: &[String],
+    errors: &[FieldError],
+    token: &FormToken,
+) -> Markup {
     let body = html! {
         p { "Anyone who owns an IP right, or acts for its owner, can report listings here without an account. \
              You prove the right by its registration and receive a tracking token to follow the notice." }
@@ -125,6 +157,7 @@ fn report_page(values: &ReportForm, platforms: &[String], errors: &[FieldError])
             p.error { "The notice was not filed. Please correct the fields marked below." }
         }
         form.card method="post" action="/report" {
+            (token.field())
             h2 { "The right" }
             label for="kind" { "Kind of right" }
             select id="kind" name="kind" {
@@ -161,9 +194,14 @@ fn report_page(values: &ReportForm, platforms: &[String], errors: &[FieldError])
     page("Report an infringement", None, body)
 }
 
-pub async fn report_form(State(state): State<AppState>) -> PortalResult<Markup> {
+pub async fn report_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> PortalResult<Response> {
     let platforms = platform_ids(&state).await?;
-    Ok(report_page(&ReportForm::default(), &platforms, &[]))
+    let token = FormToken::issue(&state, &headers)?;
+    let body = report_page(&ReportForm::default(), &platforms, &[], &token);
+    Ok(guarded(StatusCode::OK, &token, body))
 }
 
 /// Files a notice without an account. The tracking token is shown on this
@@ -171,15 +209,15 @@ pub async fn report_form(State(state): State<AppState>) -> PortalResult<Markup> 
 /// browser's history.
 pub async fn report(
     State(state): State<AppState>,
+    headers: HeaderMap,
     PortalForm(form): PortalForm<ReportForm>,
 ) -> PortalResult<Response> {
+    form_guard::check(&headers, &form.csrf)?;
     let platforms = platform_ids(&state).await?;
+    let token = FormToken::issue(&state, &headers)?;
     let invalid = |errors: Vec<FieldError>| {
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            report_page(&form, &platforms, &errors),
-        )
-            .into_response()
+        let body = report_page(&form, &platforms, &errors, &token);
+        guarded(StatusCode::UNPROCESSABLE_ENTITY, &token, body)
     };
     let Ok(kind) = form.kind.parse::<IpRightKind>() else {
         return Ok(invalid(vec![FieldError::new(

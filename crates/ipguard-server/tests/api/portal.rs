@@ -178,11 +178,17 @@ impl TestApp {
         }
     }
 
-    /// Logs in through the form and checks the redirect to the role's start page.
+    /// Logs in through the form (which refuses a post without the form's
+    /// CSRF token) and checks the redirect to the role's start page.
     async fn log_in(&self, (email, password): (&str, &str), home: &str) -> Browser {
         let browser = self.browser();
+        let form = browser.page("/login").await;
         let response = browser
-            .post_form("/login", &[("email", email), ("password", password)])
+            .post_with_and_without_csrf(
+                &form,
+                "/login",
+                &[("email", email), ("password", password)],
+            )
             .await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(&response), home);
@@ -504,10 +510,12 @@ async fn a_notice_without_an_account_shows_a_token_that_tracks_it() {
         ("accurate", "yes"),
         ("authorised", "yes"),
     ];
+    let token = csrf_token(&form);
     let missing_contact: Vec<_> = fields
         .iter()
         .copied()
         .filter(|(name, _)| *name != "contact_email")
+        .chain([("csrf", token.as_str())])
         .collect();
     let refused = visitor.post_form("/report", &missing_contact).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -519,7 +527,9 @@ async fn a_notice_without_an_account_shows_a_token_that_tracks_it() {
     // The form keeps what was typed.
     assert!(refused.contains("US-5550001"), "{refused}");
 
-    let filed = visitor.post_form("/report", &fields).await;
+    let filed = visitor
+        .post_with_and_without_csrf(&form, "/report", &fields)
+        .await;
     assert_eq!(filed.status(), StatusCode::CREATED);
     let filed = filed.text().await.unwrap();
     let marker = r#"<code class="token">"#;
@@ -557,10 +567,16 @@ async fn portal_pages_send_visitors_to_login_and_roles_to_their_own_pages() {
         assert_eq!(location(&response), "/login", "{path}");
     }
 
+    let form = visitor.page("/login").await;
+    let token = csrf_token(&form);
     let wrong = visitor
         .post_form(
             "/login",
-            &[("email", HOLDER.0), ("password", "not-the-password")],
+            &[
+                ("csrf", token.as_str()),
+                ("email", HOLDER.0),
+                ("password", "not-the-password"),
+            ],
         )
         .await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
