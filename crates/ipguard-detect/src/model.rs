@@ -248,6 +248,9 @@ pub enum Reason {
     RelistedItem {
         image: String,
         removed_listing_id: String,
+        /// The removed listing's matching photo, for a side-by-side view.
+        #[serde(default)]
+        removed_image: String,
         distance: u32,
     },
 }

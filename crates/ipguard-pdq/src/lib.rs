@@ -203,12 +203,15 @@ pub fn hash_bytes_with_limits(bytes: &[u8], limits: &DecodeLimits) -> Result<Has
 /// Decodes image bytes as [`hash_bytes`] does and returns all eight dihedral
 /// hashes, for matching rotated or mirrored copies.
 pub fn dihedral_hashes_bytes(bytes: &[u8]) -> Result<DihedralHashes, PdqError> {
-    with_decoded(
-        bytes,
-        &DecodeLimits::default(),
-        dihedral_pixels,
-        dihedral_quality,
-    )
+    dihedral_hashes_bytes_with_limits(bytes, &DecodeLimits::default())
+}
+
+/// [`dihedral_hashes_bytes`] with caller-chosen decoding limits.
+pub fn dihedral_hashes_bytes_with_limits(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+) -> Result<DihedralHashes, PdqError> {
+    with_decoded(bytes, limits, dihedral_pixels, dihedral_quality)
 }
 
 /// Reads at most `limits.max_file_bytes` of a file, refusing larger ones

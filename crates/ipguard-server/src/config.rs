@@ -16,6 +16,7 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     /// Detection thresholds, weights, replica phrases and currency rates.
     pub detection: ipguard_detect::DetectionConfig,
+    pub images: ImagesConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +40,98 @@ pub struct WebhookConfig {
     pub timeout_ms: u64,
     /// Deliveries attempted per job run.
     pub batch: u32,
+}
+
+/// Reference and listing photos: decoding limits, matching, and the fetcher
+/// that downloads listing photos given as URLs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImagesConfig {
+    /// Largest multipart upload (all files together), in bytes.
+    pub max_upload_bytes: usize,
+    /// Largest single photo, uploaded or fetched, in bytes.
+    pub max_image_bytes: u64,
+    /// Largest width × height decoded; bigger images (decompression bombs
+    /// among them) are refused before their pixels are allocated.
+    pub max_pixels: u64,
+    /// Largest width or height decoded.
+    pub max_side: u32,
+    /// PDQ quality (0–100) below which a hash is unreliable: such reference
+    /// photos are refused and such listing photos are not matched.
+    pub min_quality: u8,
+    /// Hamming distance (of 256 bits) within which two photos match.
+    pub radius: u32,
+    /// Most photos per listing.
+    pub max_per_listing: usize,
+    /// Snapshot of the photo hash index, loaded at start when it is current
+    /// and written at shutdown. Without it the index is rebuilt from storage.
+    pub index_path: Option<std::path::PathBuf>,
+    /// Fetch photos from loopback and private networks. Off in production:
+    /// listing URLs come from sellers and must not reach internal services.
+    pub allow_private_hosts: bool,
+    pub connect_timeout_ms: u64,
+    /// Whole-fetch timeout, body included.
+    pub fetch_timeout_ms: u64,
+    pub max_redirects: usize,
+    /// Photos fetched at the same time.
+    pub fetch_concurrency: usize,
+    /// Photos taken per job round.
+    pub fetch_batch: u32,
+    /// Attempts before a fetch that keeps failing is recorded as failed.
+    pub fetch_attempts: u32,
+    /// Wait before the first retry; it doubles with every failure.
+    pub retry_base_ms: u64,
+}
+
+impl Default for ImagesConfig {
+    fn default() -> Self {
+        ImagesConfig {
+            max_upload_bytes: 16 << 20,
+            max_image_bytes: 8 << 20,
+            max_pixels: 40_000_000,
+            max_side: 16_384,
+            min_quality: 50,
+            radius: 31,
+            max_per_listing: 20,
+            index_path: None,
+            allow_private_hosts: false,
+            connect_timeout_ms: 3000,
+            fetch_timeout_ms: 15_000,
+            max_redirects: 3,
+            fetch_concurrency: 4,
+            fetch_batch: 32,
+            fetch_attempts: 4,
+            retry_base_ms: 5000,
+        }
+    }
+}
+
+impl ImagesConfig {
+    /// Photo positions within a listing are part of a photo's index id and
+    /// must fit in 8 bits; a radius above 256 bits means nothing.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.max_per_listing == 0 || self.max_per_listing > 255 {
+            return Err("images.max_per_listing must be 1 to 255".to_owned());
+        }
+        if self.radius > 256 {
+            return Err("images.radius must be at most 256".to_owned());
+        }
+        if self.fetch_concurrency == 0 || self.fetch_attempts == 0 {
+            return Err(
+                "images.fetch_concurrency and images.fetch_attempts must be at least 1".to_owned(),
+            );
+        }
+        Ok(())
+    }
+
+    pub fn decode_limits(&self) -> ipguard_pdq::DecodeLimits {
+        ipguard_pdq::DecodeLimits {
+            max_file_bytes: self.max_image_bytes,
+            max_side: self.max_side,
+            max_pixels: self.max_pixels,
+            ..ipguard_pdq::DecodeLimits::default()
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -67,6 +160,8 @@ pub enum ConfigError {
     Parse(#[from] Box<figment::Error>),
     #[error("configuration: {0}")]
     Policy(#[from] ipguard_domain::policy::PolicyError),
+    #[error("configuration: {0}")]
+    Images(String),
 }
 
 impl Config {
@@ -91,6 +186,7 @@ impl Config {
             .extract()
             .map_err(Box::new)?;
         config.policy.validate()?;
+        config.images.validate().map_err(ConfigError::Images)?;
         Ok(config)
     }
 }

@@ -1,10 +1,11 @@
 //! Background jobs, run on an interval beside the server: webhook delivery
 //! from the outbox, restoration after unanswered counter-notices, penalty
-//! relief as strikes expire, and the end of submitter suspensions.
+//! relief as strikes expire, the end of submitter suspensions, and fetching
+//! listing photos.
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::service::{challenges, penalties};
+use crate::service::{challenges, images, penalties};
 use ipguard_domain::webhook::{MAX_ATTEMPTS, backoff_seconds, signature};
 use ipguard_store::audit::Actor;
 use ipguard_store::now_millis;
@@ -41,7 +42,8 @@ pub async fn run_once(state: &AppState, last_expiry_check: &mut i64) -> ApiResul
     .await?;
     tx.commit().await?;
     *last_expiry_check = now;
-    deliver_webhooks(state).await
+    deliver_webhooks(state).await?;
+    images::fetch_due(state).await
 }
 
 /// Re-applies the ladder to people whose strikes expired since the last round.

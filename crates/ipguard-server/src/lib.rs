@@ -36,6 +36,8 @@ pub enum StartError {
     Detector(#[from] service::detection::DetectorError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error("loading the photo index: {0}")]
+    Store(#[from] ipguard_store::StoreError),
 }
 
 #[derive(Clone)]
@@ -44,6 +46,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub http: reqwest::Client,
     pub detector: Arc<service::detection::Detector>,
+    pub images: Arc<service::images::Images>,
 }
 
 impl AppState {
@@ -55,11 +58,13 @@ impl AppState {
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         let detector = service::detection::Detector::new(config.detection.clone())?;
+        let images = service::images::Images::new(&config.images)?;
         Ok(AppState {
             store,
             config: Arc::new(config),
             http,
             detector: Arc::new(detector),
+            images: Arc::new(images),
         })
     }
 
@@ -108,12 +113,29 @@ pub async fn launch_with_tcp_listener(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     state.detector.reload(&state.store).await?;
+    let started = std::time::Instant::now();
+    let how = state
+        .images
+        .index
+        .open(&state.store, &state.config.images)
+        .await?;
+    tracing::info!(
+        how,
+        hashes = state.images.index.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "photo index ready"
+    );
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
     let jobs = tokio::spawn(jobs::run(state.clone(), jobs_stopped));
-    let result = axum::serve(listener, app(state))
+    let result = axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(shutdown)
         .await;
     let _ = stop_jobs.send(true);
     let _ = jobs.await;
+    state
+        .images
+        .index
+        .save(&state.store, &state.config.images)
+        .await;
     Ok(result?)
 }

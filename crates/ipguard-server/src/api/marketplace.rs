@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ApiJson;
-use crate::service::{detection, penalties, rfc3339};
+use crate::service::{detection, images, penalties, rfc3339};
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use ipguard_detect::Action;
@@ -514,7 +514,12 @@ async fn upsert_listings(
         for listing in &listings {
             let outcome = upsert_one(&mut tx, &policy, &principal.actor(), listing, now).await?;
             let detected = match &outcome {
-                Ok((_, id)) => detection::assess(&mut tx, &engine, &policy, *id, now).await?,
+                Ok((_, id)) => {
+                    let photos = &state.config.images;
+                    images::record_listing_images(&mut tx, photos, *id, &listing.images, now)
+                        .await?;
+                    detection::assess(&mut tx, &engine, &policy, *id, now).await?
+                }
                 Err(_) => None,
             };
             match detected {

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 mod detection;
+mod images;
 mod marketplace;
 mod notices;
 mod review;
@@ -44,6 +45,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(review::router())
         .merge(webhooks::router())
         .merge(detection::router())
+        .merge(images::router())
 }
 
 /// Runs `work` in a write transaction and commits it.

@@ -239,7 +239,8 @@ pub async fn assess(
         return Ok(None);
     };
     let context = seller_context(conn, seller_id, now).await?;
-    let mut finding = engine.scan(&listing, &context);
+    let photos = super::images::listing_image_reasons(conn, listing_id, seller_id).await?;
+    let mut finding = engine.scan_with(&listing, &context, photos);
     if restored && finding.action == Action::Block {
         // A person put this listing back after hearing the seller; a machine
         // does not overrule them, it asks a person again.

@@ -6,6 +6,7 @@ pub mod challenges;
 pub mod decisions;
 pub mod detection;
 pub mod findings;
+pub mod images;
 pub mod notices;
 pub mod notify;
 pub mod penalties;

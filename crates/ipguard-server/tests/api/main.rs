@@ -11,6 +11,7 @@ mod authorization;
 mod bad_input;
 mod challenges;
 mod detection;
+mod images;
 mod notices;
 mod openapi;
 mod penalties;

@@ -1,0 +1,613 @@
+use crate::helpers::*;
+use image::ImageFormat;
+use image::imageops::FilterType;
+use ipguard_server::config::Config;
+use ipguard_server::service::images::PhotoIndex;
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+use sqlx::Row;
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::sync::Arc;
+use std::time::Duration;
+
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../ipguard-pdq/tests/fixtures/images/"
+);
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{FIXTURES}{name}")).unwrap()
+}
+
+fn encode(image: &image::DynamicImage, format: ImageFormat) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    image.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+/// What a counterfeiter does with a brand's photo: mirror it, shrink it and
+/// save it again as a JPEG.
+fn stolen_copy(photo: &[u8]) -> Vec<u8> {
+    let image = image::load_from_memory(photo).unwrap().fliph();
+    let (w, h) = (image.width() * 3 / 4, image.height() * 3 / 4);
+    let small = image.resize_exact(w, h, FilterType::Triangle).to_rgb8();
+    encode(&image::DynamicImage::ImageRgb8(small), ImageFormat::Jpeg)
+}
+
+/// Test settings: local photo hosts allowed, quick retries, small limits.
+fn config() -> Config {
+    let mut config = Config::default();
+    config.images.allow_private_hosts = true;
+    config.images.retry_base_ms = 1;
+    config.images.fetch_attempts = 2;
+    config.images.max_image_bytes = 1 << 20;
+    config.images.max_upload_bytes = 2 << 20;
+    config.images.max_pixels = 2_000_000;
+    config.images.max_per_listing = 4;
+    config
+}
+
+/// Serves `files` by name on 127.0.0.1:0, as a seller's image host.
+async fn photo_host(files: Vec<(&str, Vec<u8>)>) -> String {
+    use axum::response::IntoResponse;
+    let files: Arc<HashMap<String, Vec<u8>>> = Arc::new(
+        files
+            .into_iter()
+            .map(|(name, bytes)| (name.to_owned(), bytes))
+            .collect(),
+    );
+    let host = axum::Router::new().route(
+        "/{name}",
+        axum::routing::get(
+            move |axum::extract::Path(name): axum::extract::Path<String>| {
+                let files = files.clone();
+                async move {
+                    match files.get(&name) {
+                        Some(bytes) => bytes.clone().into_response(),
+                        None => axum::http::StatusCode::NOT_FOUND.into_response(),
+                    }
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, host).await.unwrap() });
+    url
+}
+
+async fn upload(app: &TestApp, path: &str, key: &str, files: Vec<(&str, Vec<u8>)>) -> Reply {
+    let mut form = Form::new();
+    for (name, bytes) in files {
+        form = form.part("files", Part::bytes(bytes).file_name(name.to_owned()));
+    }
+    let request = app
+        .http
+        .post(format!("{}{path}", app.url))
+        .bearer_auth(key)
+        .multipart(form);
+    reply(request.send().await.unwrap()).await
+}
+
+/// A brand on the holder's right with `authorised` sellers; returns its id.
+async fn brand(app: &TestApp, holder: &Holder, authorised: &[&str]) -> i64 {
+    let sellers: Vec<Value> = authorised
+        .iter()
+        .map(|s| json!({"platform": "bazaar", "id": s}))
+        .collect();
+    let created = app
+        .post(
+            "/api/v1/brands",
+            &holder.key,
+            json!({"slug": "zephyrion", "name": "Zephyrion", "right_id": holder.right_id,
+                "terms": ["Zephyrion"], "authorized_sellers": sellers}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    created.body["id"].as_i64().unwrap()
+}
+
+async fn list(app: &TestApp, listings: Value) -> Reply {
+    let posted = app
+        .post("/api/v1/listings/batch", &app.admin, listings)
+        .await;
+    assert_eq!(posted.status, StatusCode::OK, "{}", posted.body);
+    posted
+}
+
+/// A listing whose title names no brand, so only its photos can flag it.
+fn listing(id: &str, seller: &str, images: &[String]) -> Value {
+    json!({"id": id, "platform": "bazaar", "seller_id": seller, "title": "Leather handbag",
+        "category": "bags", "price": {"amount": "80.00", "currency": "USD"}, "images": images})
+}
+
+/// Drives the fetcher until no photo of the listing waits, and returns them.
+async fn settled_photos(app: &TestApp, ext_id: &str) -> Vec<Value> {
+    for _ in 0..200 {
+        app.run_jobs().await;
+        let photos = app
+            .get(
+                &format!("/api/v1/listings/bazaar/{ext_id}/images"),
+                &app.admin,
+            )
+            .await;
+        assert_eq!(photos.status, StatusCode::OK, "{}", photos.body);
+        let photos = photos.body.as_array().unwrap().clone();
+        if photos.iter().all(|p| p["status"] != "pending") {
+            return photos;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the photos of {ext_id} were never fetched");
+}
+
+/// The status and reasons of the listing's current finding, if any.
+async fn current_finding(app: &TestApp, ext_id: &str) -> Option<(String, Vec<Value>)> {
+    let listed = app.get("/api/v1/findings?limit=500", &app.reviewer).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|f| f["listing_id"] == ext_id && f["status"] != "superseded")
+        .map(|f| {
+            (
+                f["status"].as_str().unwrap().to_owned(),
+                f["reasons"].as_array().unwrap().clone(),
+            )
+        })
+}
+
+fn reason<'a>(reasons: &'a [Value], kind: &str) -> Option<&'a Value> {
+    reasons.iter().find(|r| r["kind"] == kind)
+}
+
+async fn raw_get(app: &TestApp, path: &str, key: &str) -> (StatusCode, String, usize) {
+    let response = app
+        .http
+        .get(format!("{}{path}", app.url))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, content_type, response.bytes().await.unwrap().len())
+}
+
+#[tokio::test]
+async fn a_stolen_reference_photo_flags_unauthorised_sellers_but_not_authorised_ones() {
+    let app = spawn_app_with(config()).await;
+    let sellers = app.marketplace(2).await;
+    let zephyr = app.rights_holder("Zephyr").await;
+    let brand_id = brand(&app, &zephyr, &["S0"]).await;
+    let original = fixture("photo-480x360-q90.jpg");
+    let uploaded = upload(
+        &app,
+        &format!("/api/v1/brands/{brand_id}/reference-images"),
+        &zephyr.key,
+        vec![("catalogue.jpg", original.clone())],
+    )
+    .await;
+    assert_eq!(uploaded.status, StatusCode::CREATED, "{}", uploaded.body);
+    assert!(uploaded.body[0]["quality"].as_i64().unwrap() >= 50);
+    assert_eq!(uploaded.body[0]["pdq"].as_str().unwrap().len(), 64);
+
+    let host = photo_host(vec![
+        ("genuine.jpg", original.clone()),
+        ("stolen.jpg", stolen_copy(&original)),
+    ])
+    .await;
+    list(
+        &app,
+        json!([
+            listing("GENUINE", "S0", &[format!("{host}/genuine.jpg")]),
+            listing("FAKE", "S1", &[format!("{host}/stolen.jpg")])
+        ]),
+    )
+    .await;
+    for id in ["GENUINE", "FAKE"] {
+        let photos = settled_photos(&app, id).await;
+        assert_eq!(photos[0]["status"], "hashed", "{photos:?}");
+    }
+
+    let (status, reasons) = current_finding(&app, "FAKE")
+        .await
+        .expect("the stolen photo is found");
+    assert!(status == "open" || status == "removed", "{status}");
+    let matched = reason(&reasons, "image_match").expect("an image_match reason");
+    assert_eq!(matched["brand"], "zephyrion");
+    assert!(matched["distance"].as_u64().unwrap() <= 31, "{matched}");
+    let state = app.listing_state("FAKE").await;
+    assert!(state == "active" || state == "removed", "{state}");
+
+    let genuine = current_finding(&app, "GENUINE").await;
+    assert!(
+        genuine
+            .as_ref()
+            .is_none_or(|(_, reasons)| reason(reasons, "image_match").is_none()),
+        "{genuine:?}"
+    );
+
+    // Both photos of the finding are served, to those who may see them.
+    let image = matched["image"].as_str().unwrap();
+    let reference = matched["reference"].as_str().unwrap();
+    let (code, content_type, len) = raw_get(&app, image, &app.reviewer).await;
+    assert_eq!(
+        (code, content_type.as_str()),
+        (StatusCode::OK, "image/jpeg")
+    );
+    assert!(len > 1000);
+    assert_eq!(
+        raw_get(&app, reference, &app.reviewer).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        raw_get(&app, reference, &zephyr.key).await.0,
+        StatusCode::OK
+    );
+    // The brand owner sees the listing photo its brand was found in.
+    assert_eq!(raw_get(&app, image, &zephyr.key).await.0, StatusCode::OK);
+    assert_eq!(
+        raw_get(&app, reference, &sellers[1].key).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let rival = app.rights_holder("Rival").await;
+    assert_eq!(
+        raw_get(&app, image, &rival.key).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        raw_get(&app, reference, &rival.key).await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    // Deleting the reference photo clears the match.
+    let reference_id = uploaded.body[0]["id"].as_i64().unwrap();
+    let deleted = app
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/brands/{brand_id}/reference-images/{reference_id}"),
+            Some(&zephyr.key),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
+    if app.listing_state("FAKE").await == "active" {
+        let after = current_finding(&app, "FAKE").await;
+        assert!(
+            after
+                .as_ref()
+                .is_none_or(|(_, reasons)| reason(reasons, "image_match").is_none()),
+            "{after:?}"
+        );
+    }
+    let listed = app
+        .get(
+            &format!("/api/v1/brands/{brand_id}/reference-images"),
+            &zephyr.key,
+        )
+        .await;
+    assert_eq!(listed.body, json!([]));
+}
+
+#[tokio::test]
+async fn a_reference_photo_uploaded_later_flags_listings_already_hashed() {
+    let app = spawn_app_with(config()).await;
+    app.marketplace(1).await;
+    let zephyr = app.rights_holder("Zephyr").await;
+    let brand_id = brand(&app, &zephyr, &[]).await;
+    let original = fixture("photo-480x360-q90.jpg");
+    // The listing photo is uploaded by the platform, mirrored.
+    let uploaded = upload(
+        &app,
+        "/api/v1/listings/bazaar/L0-0/images",
+        &app.admin,
+        vec![("front.jpg", stolen_copy(&original))],
+    )
+    .await;
+    assert_eq!(uploaded.status, StatusCode::CREATED, "{}", uploaded.body);
+    assert_eq!(uploaded.body[0]["status"], "hashed");
+    assert_eq!(uploaded.body[0]["source"], "upload:front.jpg");
+    assert!(current_finding(&app, "L0-0").await.is_none());
+
+    let reference = upload(
+        &app,
+        &format!("/api/v1/brands/{brand_id}/reference-images"),
+        &zephyr.key,
+        vec![("catalogue.jpg", original)],
+    )
+    .await;
+    assert_eq!(reference.status, StatusCode::CREATED, "{}", reference.body);
+    let (_, reasons) = current_finding(&app, "L0-0").await.expect("a finding");
+    assert!(reason(&reasons, "image_match").is_some(), "{reasons:?}");
+}
+
+#[tokio::test]
+async fn a_removed_listings_photo_reposted_elsewhere_is_a_relisted_item_and_a_shared_photo() {
+    let app = spawn_app_with(config()).await;
+    let sellers = app.marketplace(2).await;
+    let holder = app.rights_holder("Acme").await;
+    let host = photo_host(vec![("bag.jpg", fixture("photo-333x500-progressive.jpg"))]).await;
+    let photo = vec![format!("{host}/bag.jpg")];
+    list(&app, json!([listing("FIRST", "S0", &photo)])).await;
+    settled_photos(&app, "FIRST").await;
+    let filed = app.file(&holder, "counterfeit", &["FIRST"]).await;
+    assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.body);
+    let decided = app
+        .decide(&app.reviewer, item_ids(&filed)[0], "uphold")
+        .await;
+    assert_eq!(decided.status, StatusCode::OK, "{}", decided.body);
+    assert_eq!(app.listing_state("FIRST").await, "removed");
+
+    list(&app, json!([listing("AGAIN", "S1", &photo)])).await;
+    settled_photos(&app, "AGAIN").await;
+    let (_, reasons) = current_finding(&app, "AGAIN").await.expect("a finding");
+    let relisted = reason(&reasons, "relisted_item").expect("a relisted_item reason");
+    assert_eq!(relisted["removed_listing_id"], "bazaar/FIRST");
+    assert_eq!(relisted["distance"], 0);
+    let removed_photo = relisted["removed_image"].as_str().unwrap();
+    assert_eq!(
+        raw_get(&app, removed_photo, &app.reviewer).await.0,
+        StatusCode::OK
+    );
+
+    let shared =
+        sqlx::query("SELECT person_id, other_person_id FROM shared_photos ORDER BY person_id")
+            .fetch_all(app.state.store.pool())
+            .await
+            .unwrap();
+    let pairs: Vec<(i64, i64)> = shared
+        .iter()
+        .map(|r| {
+            (
+                r.try_get("person_id").unwrap(),
+                r.try_get("other_person_id").unwrap(),
+            )
+        })
+        .collect();
+    let (a, b) = (sellers[0].person_id, sellers[1].person_id);
+    assert_eq!(pairs, vec![(a.min(b), a.max(b)), (a.max(b), a.min(b))]);
+}
+
+#[tokio::test]
+async fn bad_photos_get_precise_problems_and_nothing_is_half_written() {
+    let app = spawn_app_with(config()).await;
+    let sellers = app.marketplace(1).await;
+    let zephyr = app.rights_holder("Zephyr").await;
+    let rival = app.rights_holder("Rival").await;
+    let brand_id = brand(&app, &zephyr, &[]).await;
+    let path = format!("/api/v1/brands/{brand_id}/reference-images");
+    let good = fixture("photo-480x360-q90.jpg");
+    // A small file that decodes to 4 megapixels, over the 2 megapixel limit.
+    let bomb = encode(
+        &image::DynamicImage::ImageLuma8(image::GrayImage::new(2000, 2000)),
+        ImageFormat::Png,
+    );
+    assert!(bomb.len() < 100_000);
+
+    let text = upload(
+        &app,
+        &path,
+        &zephyr.key,
+        vec![("a.jpg", b"not an image".to_vec())],
+    )
+    .await;
+    assert_problem(&text, StatusCode::UNPROCESSABLE_ENTITY, "invalid_image");
+    assert_eq!(text.body["errors"][0]["field"], "files[0]");
+    let bombed = upload(&app, &path, &zephyr.key, vec![("bomb.png", bomb)]).await;
+    assert_problem(&bombed, StatusCode::UNPROCESSABLE_ENTITY, "invalid_image");
+    assert!(
+        bombed.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("2000x2000"),
+        "{}",
+        bombed.body
+    );
+    let flat = upload(
+        &app,
+        &path,
+        &zephyr.key,
+        vec![("flat.png", fixture("flat-96x80-rgb.png"))],
+    )
+    .await;
+    assert_problem(&flat, StatusCode::UNPROCESSABLE_ENTITY, "low_quality_image");
+    let huge = upload(
+        &app,
+        &path,
+        &zephyr.key,
+        vec![("huge.jpg", vec![0xff; 1_500_000])],
+    )
+    .await;
+    assert_problem(&huge, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+    let mixed = upload(
+        &app,
+        &path,
+        &zephyr.key,
+        vec![("good.jpg", good.clone()), ("bad.jpg", b"junk".to_vec())],
+    )
+    .await;
+    assert_problem(&mixed, StatusCode::UNPROCESSABLE_ENTITY, "invalid_image");
+    assert_eq!(mixed.body["errors"][0]["field"], "files[1]");
+    let empty = upload(&app, &path, &zephyr.key, vec![]).await;
+    assert_eq!(empty.status.as_u16() / 100, 4, "{}", empty.body);
+    let json_body = app.post(&path, &zephyr.key, json!({"file": "x"})).await;
+    assert_problem(
+        &json_body,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
+    // Someone else's brand does not exist for them.
+    for key in [&rival.key, &sellers[0].key, &app.reviewer] {
+        let refused = upload(&app, &path, key, vec![("good.jpg", good.clone())]).await;
+        assert_problem(&refused, StatusCode::NOT_FOUND, "not_found");
+    }
+    let missing = upload(
+        &app,
+        "/api/v1/brands/9999/reference-images",
+        &zephyr.key,
+        vec![("good.jpg", good.clone())],
+    )
+    .await;
+    assert_problem(&missing, StatusCode::NOT_FOUND, "not_found");
+    let stored = app.get(&path, &zephyr.key).await;
+    assert_eq!(stored.body, json!([]));
+    let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM reference_images")
+        .fetch_one(app.state.store.pool())
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap();
+    assert_eq!(count, 0);
+    assert!(app.state.images.index.is_empty());
+
+    // Listing photos that cannot be fetched or decoded say why.
+    let host = photo_host(vec![("notes.jpg", b"plain text, not a photo".to_vec())]).await;
+    list(
+        &app,
+        json!([listing(
+            "BROKEN",
+            "S0",
+            &[
+                "file:///etc/passwd".to_owned(),
+                format!("{host}/notes.jpg"),
+                format!("{host}/missing.jpg"),
+                "photos/front.jpg".to_owned(),
+            ]
+        )]),
+    )
+    .await;
+    let photos = settled_photos(&app, "BROKEN").await;
+    let error_of = |source: &str| {
+        let photo = photos.iter().find(|p| p["source"] == source).unwrap();
+        assert_eq!(photo["status"], "failed", "{photo}");
+        photo["error"].as_str().unwrap().to_owned()
+    };
+    assert!(error_of("file:///etc/passwd").contains("`file` URLs are never fetched"));
+    assert!(error_of(&format!("{host}/notes.jpg")).contains("not a JPEG, PNG, WebP or GIF"));
+    assert!(error_of(&format!("{host}/missing.jpg")).contains("HTTP 404"));
+    assert!(error_of("photos/front.jpg").contains("upload the photo instead"));
+    // Too many photos refuse the batch.
+    let many: Vec<String> = (0..5).map(|i| format!("{host}/{i}.jpg")).collect();
+    let crowded = app
+        .post(
+            "/api/v1/listings/batch",
+            &app.admin,
+            json!([listing("MANY", "S0", &many)]),
+        )
+        .await;
+    assert_problem(
+        &crowded,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(
+        app.get("/api/v1/listings/bazaar/MANY", &app.admin)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // Listing photo uploads are for the platform's integration only.
+    let by_seller = upload(
+        &app,
+        "/api/v1/listings/bazaar/L0-0/images",
+        &sellers[0].key,
+        vec![("a.jpg", good)],
+    )
+    .await;
+    assert_problem(&by_seller, StatusCode::FORBIDDEN, "forbidden");
+}
+
+#[tokio::test]
+async fn private_and_loopback_hosts_are_refused_by_default() {
+    let mut config = Config::default();
+    config.images.retry_base_ms = 1;
+    let app = spawn_app_with(config).await;
+    app.marketplace(1).await;
+    let host = photo_host(vec![("a.jpg", fixture("photo-480x360-q90.jpg"))]).await;
+    let by_name = host.replace("127.0.0.1", "localhost");
+    list(
+        &app,
+        json!([listing(
+            "INTERNAL",
+            "S0",
+            &[format!("{host}/a.jpg"), format!("{by_name}/a.jpg")]
+        )]),
+    )
+    .await;
+    let photos = settled_photos(&app, "INTERNAL").await;
+    assert!(
+        photos[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("private or loopback"),
+        "{photos:?}"
+    );
+    assert!(
+        photos[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no public address"),
+        "{photos:?}"
+    );
+    // Refusals are final, not retried.
+    assert!(
+        photos
+            .iter()
+            .all(|p| p["status"] == "failed" && p["attempts"].as_i64().unwrap() <= 1)
+    );
+}
+
+#[tokio::test]
+async fn the_photo_index_loads_a_current_snapshot_and_rebuilds_a_stale_or_corrupt_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config();
+    config.images.index_path = Some(dir.path().join("photos.idx"));
+    let app = spawn_app_with(config.clone()).await;
+    app.marketplace(0).await;
+    let zephyr = app.rights_holder("Zephyr").await;
+    let brand_id = brand(&app, &zephyr, &[]).await;
+    let path = format!("/api/v1/brands/{brand_id}/reference-images");
+    let photo = fixture("photo-480x360-q90.jpg");
+    let add = || upload(&app, &path, &zephyr.key, vec![("a.jpg", photo.clone())]);
+    assert_eq!(add().await.status, StatusCode::CREATED);
+    let store = &app.state.store;
+    app.state.images.index.save(store, &config.images).await;
+
+    let reopened = PhotoIndex::default();
+    assert_eq!(
+        reopened.open(store, &config.images).await.unwrap(),
+        "snapshot"
+    );
+    assert_eq!(reopened.len(), 8);
+    assert_eq!(add().await.status, StatusCode::CREATED);
+    let stale = PhotoIndex::default();
+    assert_eq!(stale.open(store, &config.images).await.unwrap(), "rebuilt");
+    assert_eq!(stale.len(), 16);
+    // The rebuild wrote a current snapshot.
+    assert_eq!(
+        PhotoIndex::default()
+            .open(store, &config.images)
+            .await
+            .unwrap(),
+        "snapshot"
+    );
+    let file = config.images.index_path.clone().unwrap();
+    let mut bytes = std::fs::read(&file).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&file, bytes).unwrap();
+    let corrupt = PhotoIndex::default();
+    assert_eq!(
+        corrupt.open(store, &config.images).await.unwrap(),
+        "rebuilt"
+    );
+    assert_eq!(corrupt.len(), 16);
+}
