@@ -22,7 +22,7 @@ use ipguard_store::now_millis;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -40,17 +40,27 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// One uploaded file.
-struct Upload {
+pub(crate) struct Upload {
     filename: String,
     bytes: Arc<Vec<u8>>,
 }
 
-/// Reads every file of a multipart body, refusing it once it passes the
-/// per-file or the per-upload byte limit.
-async fn read_uploads(
+/// A multipart body: its files, and its text fields (the portal's CSRF token).
+pub(crate) struct UploadForm {
+    pub files: Vec<Upload>,
+    pub fields: BTreeMap<String, String>,
+}
+
+/// Longest text field kept from a multipart body.
+const MAX_TEXT_FIELD: usize = 4096;
+
+/// Reads a multipart body, refusing it once it passes the per-file or the
+/// per-upload byte limit. Parts with a file name are files; the others are
+/// short text fields.
+pub(crate) async fn read_uploads(
     multipart: Result<Multipart, MultipartRejection>,
     config: &ImagesConfig,
-) -> ApiResult<Vec<Upload>> {
+) -> ApiResult<UploadForm> {
     let mut multipart = multipart.map_err(|rejection| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -67,14 +77,19 @@ async fn read_uploads(
     let too_large =
         |detail: String| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", detail);
     let mut uploads = Vec::new();
+    let mut fields = BTreeMap::new();
     let mut total = 0_usize;
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
-        let filename = field
-            .file_name()
-            .or(field.name())
-            .unwrap_or("photo")
-            .trim()
-            .to_owned();
+        let Some(filename) = field.file_name().map(|name| name.trim().to_owned()) else {
+            let name = field.name().unwrap_or_default().to_owned();
+            let text = field.text().await.map_err(multipart_error)?;
+            total += text.len();
+            if text.len() > MAX_TEXT_FIELD || total > config.max_upload_bytes {
+                return Err(ApiError::field(&name, "too long"));
+            }
+            fields.insert(name, text);
+            continue;
+        };
         let mut bytes = Vec::new();
         while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
             total += chunk.len();
@@ -100,7 +115,10 @@ async fn read_uploads(
     if uploads.is_empty() {
         return Err(ApiError::field("files", "send at least one image file"));
     }
-    Ok(uploads)
+    Ok(UploadForm {
+        files: uploads,
+        fields,
+    })
 }
 
 /// Hashes every upload; any file that is not a usable image refuses them all.
@@ -160,7 +178,7 @@ fn photo_response(bytes: Vec<u8>) -> Response {
 /// The brand's owning organisation, if the caller may see (or, with
 /// `change`, change) its photos: the rights holder owning it, staff to see,
 /// administrators to change. Anyone else is told it does not exist.
-async fn brand_access(
+pub(crate) async fn brand_access(
     state: &AppState,
     principal: &Principal,
     brand_id: i64,
@@ -228,8 +246,22 @@ async fn upload_reference_images(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<impl IntoResponse> {
     brand_access(&state, &principal, brand_id, true).await?;
+    let form = read_uploads(multipart, &state.config.images).await?;
+    let views = add_reference_photos(&state, &principal, brand_id, form.files).await?;
+    Ok((StatusCode::CREATED, axum::Json(views)))
+}
+
+/// Hashes and stores reference photos, records the listing photos they
+/// match and scans those listings again; the API and the portal both add
+/// photos through here. All or nothing: one unusable file refuses all.
+pub(crate) async fn add_reference_photos(
+    state: &AppState,
+    principal: &Principal,
+    brand_id: i64,
+    uploads: Vec<Upload>,
+) -> ApiResult<Vec<ReferenceImageView>> {
+    brand_access(state, principal, brand_id, true).await?;
     let config = &state.config.images;
-    let uploads = read_uploads(multipart, config).await?;
     let hashed = hash_uploads(&uploads, config, Some(config.min_quality)).await?;
     let now = now_millis();
     let index = &state.images.index;
@@ -285,7 +317,7 @@ async fn upload_reference_images(
             added.push((view, photo.hashes));
         }
         images::index::bump_generation(&mut tx).await?;
-        images::reassess(&mut tx, &state, &rescan, now).await?;
+        images::reassess(&mut tx, state, &rescan, now).await?;
         added
     });
     let mut views = Vec::with_capacity(added.len());
@@ -293,7 +325,7 @@ async fn upload_reference_images(
         index.add_reference(view.id, &hashes);
         views.push(view);
     }
-    Ok((StatusCode::CREATED, axum::Json(views)))
+    Ok(views)
 }
 
 /// A brand's reference photos (its rights holder, or staff).
@@ -492,7 +524,7 @@ async fn upload_listing_images(
     principal.require(&[Role::Admin])?;
     let listing_id = listing_access(&state, &principal, &platform, &ext_id).await?;
     let config = &state.config.images;
-    let uploads = read_uploads(multipart, config).await?;
+    let uploads = read_uploads(multipart, config).await?.files;
     let hashed = hash_uploads(&uploads, config, None).await?;
     let now = now_millis();
     let index = &state.images.index;

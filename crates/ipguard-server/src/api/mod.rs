@@ -3,7 +3,7 @@
 
 pub mod accounts;
 mod detection;
-mod images;
+pub(crate) mod images;
 mod marketplace;
 mod notices;
 mod review;

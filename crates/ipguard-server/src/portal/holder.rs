@@ -247,7 +247,7 @@ pub async fn findings(State(state): State<AppState>, user: PortalUser) -> Portal
                         td { (finding.platform) ":" (finding.listing_id) }
                         td { (finding.title) }
                         td { (format!("{:.2}", finding.score)) }
-                        td { ul { @for reason in &reasons { li { (reason) } } } }
+                        td { ul { @for reason in &reasons { li { (reason) } } } (super::photos::evidence(&finding.reasons)) }
                         td { (finding_status_label(&finding.status)) }
                         td {
                             @if matches!(finding.status.as_str(), "open" | "noted") {

@@ -28,6 +28,8 @@ form.inline{display:inline;margin:0}form.inline button{margin:0}
 .error{color:#a00000;font-weight:600}.field-error{color:#a00000;margin:.1em 0}
 .notice{background:#e6f4e6;border:1px solid #7a7;padding:.5em 1em}
 .overdue{color:#a00000;font-weight:bold}
+.photos{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}
+.photos figure{margin:0}.photos img{max-width:240px;max-height:240px;border:1px solid #ccc}
 code.token{font-size:1.1em;background:#ffe;padding:.3em;word-break:break-all}
 ";
 
@@ -37,11 +39,13 @@ fn nav_links(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/portal/notices", "Notices"),
             ("/portal/notices/new", "File a notice"),
             ("/portal/findings", "Detected listings"),
+            ("/portal/brands", "Brands"),
             ("/portal/rights", "Rights"),
             ("/portal/submitter", "Accuracy record"),
         ],
         Role::Reviewer | Role::Admin => &[
             ("/portal/review", "Review queue"),
+            ("/portal/review/findings", "Detection queue"),
             ("/portal/challenges", "Challenges"),
             ("/portal/rights/pending", "Rights to verify"),
         ],

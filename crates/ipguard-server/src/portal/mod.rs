@@ -8,7 +8,8 @@
 //! transaction, so the two front ends cannot drift apart; the portal only
 //! renders pages and turns form fields into the use cases' inputs. It is not
 //! the richer portal: lists show the most recent entries without paging, and
-//! there are no uploads (evidence, CSV) — those stay in the API.
+//! the only upload is a brand's reference photos (evidence and CSV stay in
+//! the API).
 //!
 //! Security rests on three things: the session cookie (`HttpOnly`,
 //! `SameSite=Lax`, set by [`crate::api::accounts::session_cookie`]); the
@@ -20,6 +21,7 @@ mod form_guard;
 mod holder;
 mod layout;
 mod notice_form;
+mod photos;
 mod public;
 mod review;
 mod seller;
@@ -56,6 +58,14 @@ pub fn router() -> Router<AppState> {
         .route("/portal/rights", get(holder::rights))
         .route("/portal/submitter", get(holder::submitter))
         .route("/portal/review", get(review::queue))
+        .route("/portal/review/findings", get(photos::detection_queue))
+        .route("/portal/review/findings/{id}", post(photos::decide_finding))
+        .route("/portal/brands", get(photos::brands))
+        .route(
+            "/portal/brands/{id}/reference-images",
+            // Photo uploads count their bytes against `images.max_upload_bytes`.
+            post(photos::upload_reference_photos).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/portal/review/items/{id}", post(review::decide_item))
         .route("/portal/challenges", get(review::challenges))
         .route(

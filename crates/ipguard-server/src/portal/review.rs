@@ -23,9 +23,9 @@ use sqlx::Row;
 use tower::ServiceExt;
 
 /// How many entries each reviewer list shows; the most urgent come first.
-const LIST_LIMIT: i64 = 100;
+pub(super) const LIST_LIMIT: i64 = 100;
 
-const STAFF: &[Role] = &[Role::Reviewer, Role::Admin];
+pub(super) const STAFF: &[Role] = &[Role::Reviewer, Role::Admin];
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -46,7 +46,7 @@ pub struct StatementFields {
 }
 
 impl StatementFields {
-    fn input(self) -> PortalResult<StatementInput> {
+    pub(super) fn input(self) -> PortalResult<StatementInput> {
         let kind = match self.ground_kind.as_str() {
             "legal" => GroundKind::Legal,
             "contractual" => GroundKind::Contractual,
@@ -69,7 +69,7 @@ impl StatementFields {
     }
 }
 
-fn parse_outcome(outcome: &str) -> PortalResult<Outcome> {
+pub(super) fn parse_outcome(outcome: &str) -> PortalResult<Outcome> {
     outcome.parse().map_err(|_| {
         PortalError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -79,7 +79,7 @@ fn parse_outcome(outcome: &str) -> PortalResult<Outcome> {
 }
 
 /// The statement inputs every decision form shares.
-fn statement_inputs(id: i64) -> Markup {
+pub(super) fn statement_inputs(id: i64) -> Markup {
     html! {
         label for={"facts-" (id)} { "Facts relied on" }
         textarea id={"facts-" (id)} name="facts" rows="3" {}
@@ -398,12 +398,13 @@ pub async fn verify_right(
 
 /// Runs one REST API call in-process on the user's behalf.
 ///
-/// Verifying a right has no use case in [`crate::service`]: its checks,
-/// audit entry and notification live in the API handler. Calling that
+/// Verifying a right and deciding a finding have no use case in
+/// [`crate::service`]: their checks, audit entries and notifications live
+/// in the API handlers. Calling that
 /// handler keeps one implementation instead of a copy that could drift.
 /// The API router is built per call; verdicts on rights are rare enough
 /// that this costs nothing noticeable.
-async fn call_api(
+pub(super) async fn call_api(
     state: &AppState,
     user: &PortalUser,
     path: &str,

@@ -611,3 +611,152 @@ async fn the_photo_index_loads_a_current_snapshot_and_rebuilds_a_stale_or_corrup
     );
     assert_eq!(corrupt.len(), 16);
 }
+
+/// A cookie-keeping browser logged in through the API's login.
+async fn browser(app: &TestApp, email: &str, password: &str) -> (reqwest::Client, String) {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = client
+        .post(format!("{}/api/v1/login", app.url))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    let csrf = login.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (client, csrf)
+}
+
+async fn page(client: &reqwest::Client, url: String) -> String {
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_portal_takes_reference_photos_and_shows_reviewers_both_photos_side_by_side() {
+    let app = spawn_app_with(config()).await;
+    app.marketplace(1).await;
+    let zephyr = app.rights_holder("Zephyr").await;
+    let brand_id = brand(&app, &zephyr, &[]).await;
+    let (holder, csrf) = browser(&app, "legal@zephyr.test", "holder-password-1").await;
+    let brands = page(&holder, format!("{}/portal/brands", app.url)).await;
+    assert!(brands.contains("No reference photos yet."));
+    assert!(brands.contains(r#"enctype="multipart/form-data""#));
+
+    let original = fixture("photo-480x360-q90.jpg");
+    let action = format!("{}/portal/brands/{brand_id}/reference-images", app.url);
+    let form = |token: &str| {
+        Form::new().text("csrf", token.to_owned()).part(
+            "files",
+            Part::bytes(original.clone()).file_name("front.jpg"),
+        )
+    };
+    let forged = holder
+        .post(&action)
+        .multipart(form("forged"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let stranger = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(&action)
+        .multipart(form(&csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), StatusCode::SEE_OTHER);
+    let listed = app
+        .get(
+            &format!("/api/v1/brands/{brand_id}/reference-images"),
+            &zephyr.key,
+        )
+        .await;
+    assert_eq!(listed.body, json!([]));
+    let added = holder
+        .post(&action)
+        .multipart(form(&csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    let brands = page(&holder, format!("{}/portal/brands?added=1", app.url)).await;
+    let reference = format!("/api/v1/brands/{brand_id}/reference-images/");
+    assert!(brands.contains(&reference), "{brands}");
+    assert!(brands.contains("front.jpg"));
+
+    // A listing titled to look harmless, with the photo mirrored.
+    let hostile = r#"<img src=x onerror=alert(1)> bag"#;
+    let uploaded = upload(
+        &app,
+        "/api/v1/listings/bazaar/L0-0/images",
+        &app.admin,
+        vec![("a.jpg", stolen_copy(&original))],
+    )
+    .await;
+    assert_eq!(uploaded.status, StatusCode::CREATED, "{}", uploaded.body);
+    list(
+        &app,
+        json!([{"id": "L0-0", "platform": "bazaar", "seller_id": "S0", "title": hostile,
+            "category": "bags", "price": {"amount": "80.00", "currency": "USD"}}]),
+    )
+    .await;
+    let (status, _) = current_finding(&app, "L0-0").await.expect("a finding");
+    assert_eq!(status, "open");
+    let (reviewer, reviewer_csrf) =
+        browser(&app, "reviewer@ipguard.test", "reviewer-password-1").await;
+    let queue = page(&reviewer, format!("{}/portal/review/findings", app.url)).await;
+    assert!(
+        queue.contains(r#"src="/api/v1/listings/bazaar/L0-0/images/0/content""#),
+        "{queue}"
+    );
+    assert!(queue.contains(&format!(r#"src="{reference}"#)));
+    assert!(!queue.contains(hostile));
+    assert!(queue.contains("&lt;img src=x onerror=alert(1)&gt; bag"));
+    assert!(!queue.contains("<script"));
+    // The reviewer's browser loads both photos with its session cookie.
+    let photo = reviewer
+        .get(format!(
+            "{}/api/v1/listings/bazaar/L0-0/images/0/content",
+            app.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(photo.status(), StatusCode::OK);
+    assert_eq!(photo.headers()["content-type"], "image/jpeg");
+    // The rights holder sees the same pair on its detected listings.
+    let detected = page(&holder, format!("{}/portal/findings", app.url)).await;
+    assert!(detected.contains("/api/v1/listings/bazaar/L0-0/images/0/content"));
+
+    // The reviewer decides from the queue.
+    let open = app.get("/api/v1/findings?status=open", &app.reviewer).await;
+    let finding = open.body["items"][0]["id"].as_i64().unwrap();
+    let decided = reviewer
+        .post(format!("{}/portal/review/findings/{finding}", app.url))
+        .form(&[
+            ("csrf", reviewer_csrf.as_str()),
+            ("outcome", "uphold"),
+            (
+                "facts",
+                "The listing shows the brand's catalogue photo, mirrored.",
+            ),
+            ("ground_kind", "legal"),
+            ("ground_reference", "Copyright in the photograph"),
+            ("ground_explanation", "Reproduction without licence."),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decided.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.listing_state("L0-0").await, "removed");
+}
