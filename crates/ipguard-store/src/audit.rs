@@ -53,6 +53,8 @@ pub async fn append(
         after: after.to_string(),
     };
     let hash = hex::encode(entry.chain_hash(&prev));
+    // The `audit_head_follows` trigger (migration 0004) moves the head's
+    // hash to this entry's in the same statement.
     sqlx::query(
         "INSERT INTO audit_log (seq, at, actor, action, object_kind, object_id, before, after, \
          prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -69,10 +71,6 @@ pub async fn append(
     .bind(&hash)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(hash)
-        .execute(&mut *conn)
-        .await?;
     Ok(())
 }
 

@@ -113,13 +113,18 @@ async fn resolve_listings(
     conn: &mut AnyConnection,
     refs: &[ListingRef],
 ) -> ApiResult<Vec<ResolvedListing>> {
+    // Platforms' listing addresses are only needed to read URLs.
     let prefixes: Vec<(String, String)> =
-        sqlx::query("SELECT id, listing_url_prefix FROM platforms")
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|row| Ok((row.try_get("id")?, row.try_get("listing_url_prefix")?)))
-            .collect::<Result<_, sqlx::Error>>()?;
+        if refs.iter().any(|r| matches!(r, ListingRef::Url { .. })) {
+            sqlx::query("SELECT id, listing_url_prefix FROM platforms")
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|row| Ok((row.try_get("id")?, row.try_get("listing_url_prefix")?)))
+                .collect::<Result<_, sqlx::Error>>()?
+        } else {
+            Vec::new()
+        };
     let mut errors = Vec::new();
     let mut resolved = Vec::new();
     for (i, listing) in refs.iter().enumerate() {
@@ -183,9 +188,11 @@ pub async fn file(
     tracking_token_hash: Option<String>,
     now: i64,
 ) -> ApiResult<FiledNotice> {
-    if let Some(org_id) = filer.org_id
-        && let Some(until) = trust::suspended_until(conn, org_id, now).await?
-    {
+    let standing = match filer.org_id {
+        Some(org) => trust::filing_standing(conn, org, notice.infringement_type, now).await?,
+        None => trust::FilingStanding::default(),
+    };
+    if let Some(until) = standing.suspended_until {
         return Err(ApiError::forbidden(format!(
             "your organisation may not file notices until {} after repeated manifestly unfounded notices",
             rfc3339(until)
@@ -194,10 +201,7 @@ pub async fn file(
     }
     let (right_id, right_reference) = resolve_right(conn, &filer, &notice.right).await?;
     let listings = resolve_listings(conn, &notice.listings).await?;
-    let trusted = match filer.org_id {
-        Some(org) => trust::is_trusted(conn, org, notice.infringement_type).await?,
-        None => false,
-    };
+    let trusted = standing.trusted;
     let deadline = rules::notice_deadline(policy, super::to_datetime(now)).timestamp_millis();
     let contact = serde_json::to_string(&notice.contact).map_err(ApiError::internal)?;
     let notice_id: i64 = sqlx::query(

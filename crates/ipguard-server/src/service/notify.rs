@@ -4,7 +4,7 @@
 //! delivery loses nothing.
 
 use ipguard_store::{StoreError, now_millis};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 /// Who is told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,29 +34,18 @@ pub async fn notify(
     event: &str,
     payload: serde_json::Value,
 ) -> Result<(), StoreError> {
-    let now = now_millis();
     let body = serde_json::json!({ "event": event, "data": payload });
-    let id: i64 = sqlx::query(
+    // The `notification_fans_out` trigger (migration 0004) queues a delivery
+    // for each of the party's active webhooks in this same statement.
+    sqlx::query(
         "INSERT INTO notifications (party_kind, party_id, event, payload, created_at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(party.kind())
     .bind(party.id())
     .bind(event)
     .bind(body.to_string())
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get("id")?;
-    sqlx::query(
-        "INSERT INTO webhook_deliveries (notification_id, webhook_id, status, attempts, next_attempt_at) \
-         SELECT $1, id, 'pending', 0, $2 FROM webhooks \
-         WHERE party_kind = $3 AND party_id = $4 AND active = 1",
-    )
-    .bind(id)
-    .bind(now)
-    .bind(party.kind())
-    .bind(party.id())
+    .bind(now_millis())
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -168,22 +168,35 @@ pub async fn sanction(
     notify(conn, Party::Organisation(org_id), "standing.changed", after).await
 }
 
-/// Refuses filing while a suspension runs.
-pub async fn suspended_until(
+/// What decides how a notice from an organisation is handled: whether it
+/// is suspended from filing (until when), and whether it is trusted for this
+/// infringement type. One query, since every notice asks both.
+#[derive(Debug, Default)]
+pub struct FilingStanding {
+    pub suspended_until: Option<i64>,
+    pub trusted: bool,
+}
+
+pub async fn filing_standing(
     conn: &mut AnyConnection,
     org_id: i64,
+    kind: InfringementType,
     now: i64,
-) -> Result<Option<i64>, StoreError> {
-    let row = sqlx::query("SELECT standing, standing_until FROM organisations WHERE id = $1")
-        .bind(org_id)
-        .fetch_one(&mut *conn)
-        .await?;
+) -> Result<FilingStanding, StoreError> {
+    let row = sqlx::query(
+        "SELECT o.standing, o.standing_until, (SELECT t.trusted FROM submitter_trust t \
+         WHERE t.org_id = o.id AND t.infringement_type = $2) AS trusted FROM organisations o WHERE o.id = $1",
+    )
+    .bind(org_id)
+    .bind(kind.as_str())
+    .fetch_one(&mut *conn)
+    .await?;
     let standing: String = row.try_get("standing")?;
     let until: Option<i64> = row.try_get("standing_until")?;
-    Ok(match until {
-        Some(until) if standing == SubmitterStanding::Suspended.as_str() && until > now => {
-            Some(until)
-        }
-        _ => None,
+    let trusted: Option<i64> = row.try_get("trusted")?;
+    Ok(FilingStanding {
+        suspended_until: until
+            .filter(|&until| standing == SubmitterStanding::Suspended.as_str() && until > now),
+        trusted: trusted == Some(1),
     })
 }
