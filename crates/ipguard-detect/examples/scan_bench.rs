@@ -1,9 +1,11 @@
 //! Throughput benchmark of the whole pipeline, driven by `bench/scan/run.sh`.
 //!
-//! usage: scan_bench CATALOG LISTINGS [--threads N] [--titles TITLES_OUT]
+//! usage: scan_bench CATALOG LISTINGS [--threads N] [--output FINDINGS]
+//!        scan_bench CATALOG LISTINGS --titles TITLES_OUT
 //!
 //! Builds the engine (timed), then either scans LISTINGS with `scan_jsonl`
-//! on N threads (default: all cores), writing findings to nowhere, or with
+//! on N threads (default: all cores), writing findings to nowhere (or to
+//! FINDINGS, to check that an optimisation changes no answer), or with
 //! `--titles` runs only the normaliser and matcher over each listing's title
 //! on one thread (the figure compared with pyahocorasick) and writes the
 //! titles it used, one per line, so the comparison reads the same ones.
@@ -20,7 +22,10 @@ type Error = Box<dyn std::error::Error>;
 fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(catalog_path), Some(listings_path)) = (args.first(), args.get(1)) else {
-        return Err("usage: scan_bench CATALOG LISTINGS [--threads N] [--titles OUT]".into());
+        return Err(
+            "usage: scan_bench CATALOG LISTINGS [--threads N] [--output FINDINGS] [--titles OUT]"
+                .into(),
+        );
     };
     let flag = |name: &str| {
         args.iter()
@@ -51,16 +56,13 @@ fn main() -> Result<(), Error> {
         .num_threads(threads)
         .build()?;
     let input = BufReader::with_capacity(1 << 20, File::open(listings_path)?);
+    let output: Box<dyn Write + Send> = match flag("--output") {
+        Some(path) => Box::new(BufWriter::new(File::create(path)?)),
+        None => Box::new(std::io::sink()),
+    };
     let cpu_before = cpu_seconds();
-    let summary = pool.install(|| {
-        scan_jsonl(
-            &engine,
-            input,
-            std::io::sink(),
-            &ScanOptions::default(),
-            &|_, _| {},
-        )
-    })?;
+    let summary =
+        pool.install(|| scan_jsonl(&engine, input, output, &ScanOptions::default(), &|_, _| {}))?;
     let cpu = cpu_seconds() - cpu_before;
     println!("threads={threads}");
     println!("listings={} errors={}", summary.lines, summary.errors);

@@ -104,10 +104,19 @@ pub fn normalize_into(text: &str, out: &mut NormalizedText) {
     };
     let mut scratch = Vec::new();
     let mut offset = 0;
-    while let Some(&byte) = text.as_bytes().get(offset) {
+    let bytes = text.as_bytes();
+    while let Some(&byte) = bytes.get(offset) {
         if byte.is_ascii() {
             state.push_ascii(out, text, offset, byte);
             offset += 1;
+            // The rest of a lowercase word, most of any listing, needs none
+            // of the per-character decisions: copy it in one go.
+            if state.pending == NO_BOUNDARY {
+                let rest = bytes.get(offset..).unwrap_or_default();
+                let run = rest.iter().take_while(|b| b.is_ascii_lowercase()).count();
+                state.push_lowercase_run(out, offset, rest.get(..run).unwrap_or_default());
+                offset += run;
+            }
             continue;
         }
         let Some(c) = text.get(offset..).and_then(|rest| rest.chars().next()) else {
@@ -207,6 +216,27 @@ impl WordState {
         // Digits and symbols read as letters continue a word like letters.
         self.prev_letter = true;
         self.prev_lower = byte.is_ascii_lowercase();
+        self.prev_cjk = false;
+    }
+
+    /// Continues the word just pushed with lowercase ASCII letters found at
+    /// byte `offset`: no boundaries, no flags, only `l` to fold.
+    fn push_lowercase_run(&mut self, out: &mut NormalizedText, offset: usize, run: &[u8]) {
+        if run.is_empty() {
+            return;
+        }
+        out.canon
+            .extend(run.iter().map(|&b| if b == b'l' { b'i' } else { b }));
+        let start = offset as u32;
+        out.units
+            .extend((start..start + run.len() as u32).map(|orig_start| Unit {
+                orig_start,
+                orig_end: orig_start + 1,
+                boundary: NO_BOUNDARY,
+                flags: 0,
+            }));
+        self.prev_letter = true;
+        self.prev_lower = true;
         self.prev_cjk = false;
     }
 
