@@ -200,6 +200,32 @@ mod tests {
         let example =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/ipguard.example.toml");
         assert_eq!(Config::load(Some(&example)).unwrap(), Config::default());
+        // Equal values could come from defaults filling in what the file
+        // leaves out; every setting must also be written in it.
+        let written: toml::Table =
+            toml::from_str(&std::fs::read_to_string(&example).unwrap()).unwrap();
+        let defaults = toml::Table::try_from(Config::default()).unwrap();
+        let mut missing = Vec::new();
+        missing_keys(&defaults, &written, "", &mut missing);
+        assert!(missing.is_empty(), "not in the example file: {missing:?}");
+    }
+
+    fn missing_keys(
+        defaults: &toml::Table,
+        written: &toml::Table,
+        path: &str,
+        out: &mut Vec<String>,
+    ) {
+        for (key, value) in defaults {
+            let here = format!("{path}{key}");
+            match (value, written.get(key)) {
+                (_, None) => out.push(here),
+                (toml::Value::Table(inner), Some(toml::Value::Table(written))) => {
+                    missing_keys(inner, written, &format!("{here}."), out);
+                }
+                _ => {}
+            }
+        }
     }
 
     #[test]
