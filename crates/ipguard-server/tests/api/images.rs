@@ -49,7 +49,8 @@ fn config() -> Config {
     config
 }
 
-/// Serves `files` by name on 127.0.0.1:0, as a seller's image host.
+/// Serves `files` by name on 127.0.0.1:0, as a seller's image host; an
+/// unknown name is a 404, except `down.jpg`, which is always a 503.
 async fn photo_host(files: Vec<(&str, Vec<u8>)>) -> String {
     use axum::response::IntoResponse;
     let files: Arc<HashMap<String, Vec<u8>>> = Arc::new(
@@ -66,6 +67,9 @@ async fn photo_host(files: Vec<(&str, Vec<u8>)>) -> String {
                 async move {
                     match files.get(&name) {
                         Some(bytes) => bytes.clone().into_response(),
+                        None if name == "down.jpg" => {
+                            axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response()
+                        }
                         None => axum::http::StatusCode::NOT_FOUND.into_response(),
                     }
                 }
@@ -469,21 +473,45 @@ async fn bad_photos_get_precise_problems_and_nothing_is_half_written() {
     assert!(app.state.images.index.is_empty());
 
     // Listing photos that cannot be fetched or decoded say why.
-    let host = photo_host(vec![("notes.jpg", b"plain text, not a photo".to_vec())]).await;
+    let host = photo_host(vec![
+        ("notes.jpg", b"plain text, not a photo".to_vec()),
+        ("huge.jpg", vec![0xff; 1_500_000]),
+    ])
+    .await;
     list(
         &app,
-        json!([listing(
-            "BROKEN",
-            "S0",
-            &[
-                "file:///etc/passwd".to_owned(),
-                format!("{host}/notes.jpg"),
-                format!("{host}/missing.jpg"),
-                "photos/front.jpg".to_owned(),
-            ]
-        )]),
+        json!([
+            listing(
+                "BROKEN",
+                "S0",
+                &[
+                    "file:///etc/passwd".to_owned(),
+                    format!("{host}/notes.jpg"),
+                    format!("{host}/missing.jpg"),
+                    "photos/front.jpg".to_owned(),
+                ]
+            ),
+            listing(
+                "WORSE",
+                "S0",
+                &[format!("{host}/huge.jpg"), format!("{host}/down.jpg")]
+            )
+        ]),
     )
     .await;
+    let worse = settled_photos(&app, "WORSE").await;
+    assert!(
+        worse[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("larger than 1048576 bytes"),
+        "{worse:?}"
+    );
+    assert_eq!(worse[0]["attempts"], 1);
+    // A server error is retried with backoff, then recorded for good.
+    assert_eq!(worse[1]["status"], "failed");
+    assert!(worse[1]["error"].as_str().unwrap().contains("HTTP 503"));
+    assert_eq!(worse[1]["attempts"], 2);
     let photos = settled_photos(&app, "BROKEN").await;
     let error_of = |source: &str| {
         let photo = photos.iter().find(|p| p["source"] == source).unwrap();
@@ -523,6 +551,54 @@ async fn bad_photos_get_precise_problems_and_nothing_is_half_written() {
     )
     .await;
     assert_problem(&by_seller, StatusCode::FORBIDDEN, "forbidden");
+}
+
+#[tokio::test]
+async fn an_edit_keeps_unchanged_photos_and_drops_removed_ones() {
+    let app = spawn_app_with(config()).await;
+    app.marketplace(1).await;
+    let host = photo_host(vec![
+        ("a.jpg", fixture("photo-480x360-q90.jpg")),
+        ("b.jpg", fixture("photo-333x500-progressive.jpg")),
+    ])
+    .await;
+    let (a, b) = (format!("{host}/a.jpg"), format!("{host}/b.jpg"));
+    list(
+        &app,
+        json!([listing("EDITED", "S0", &[a.clone(), b.clone()])]),
+    )
+    .await;
+    let first = settled_photos(&app, "EDITED").await;
+    assert_eq!(first.len(), 2);
+    list(
+        &app,
+        json!([listing("EDITED", "S0", std::slice::from_ref(&b))]),
+    )
+    .await;
+    let second = app
+        .get("/api/v1/listings/bazaar/EDITED/images", &app.admin)
+        .await
+        .body;
+    assert_eq!(second.as_array().unwrap().len(), 1);
+    // Unchanged, so not fetched again.
+    assert_eq!(second[0], first[1]);
+    list(&app, json!([listing("EDITED", "S0", &[b, a])])).await;
+    let third = settled_photos(&app, "EDITED").await;
+    assert_eq!(third.len(), 2);
+    assert_eq!(third[0]["pdq"], first[0]["pdq"]);
+    assert!(third.iter().all(|p| p["status"] == "hashed"));
+}
+
+#[tokio::test]
+async fn photo_uploads_have_their_own_size_limit_above_the_json_one() {
+    let app = spawn_app().await;
+    let zephyr = app.rights_holder("Zephyr").await;
+    let brand_id = brand(&app, &zephyr, &[]).await;
+    let over_json_limit = vec![0_u8; app.state.config.server.max_body_bytes + 1];
+    let path = format!("/api/v1/brands/{brand_id}/reference-images");
+    // Read whole (the default photo limit is larger), then refused as no image.
+    let junk = upload(&app, &path, &zephyr.key, vec![("big.jpg", over_json_limit)]).await;
+    assert_problem(&junk, StatusCode::UNPROCESSABLE_ENTITY, "invalid_image");
 }
 
 #[tokio::test]

@@ -169,11 +169,13 @@ pub async fn record_listing_images(
     images: &[String],
     now: i64,
 ) -> ApiResult<()> {
-    let wanted: BTreeSet<&str> = images
-        .iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect();
+    // In the listing's order, so new photos take positions in that order.
+    let mut wanted: Vec<&str> = Vec::with_capacity(images.len());
+    for source in images.iter().map(|s| s.trim()) {
+        if !source.is_empty() && !wanted.contains(&source) {
+            wanted.push(source);
+        }
+    }
     let existing: Vec<(i64, String)> =
         sqlx::query("SELECT position, source FROM listing_images WHERE listing_id = $1")
             .bind(listing_id)
@@ -185,14 +187,18 @@ pub async fn record_listing_images(
     let mut used: BTreeSet<i64> = BTreeSet::new();
     let mut kept: BTreeSet<&str> = BTreeSet::new();
     for (position, source) in &existing {
-        if source.starts_with(UPLOAD_PREFIX) || wanted.contains(source.as_str()) {
+        if source.starts_with(UPLOAD_PREFIX) || wanted.contains(&source.as_str()) {
             used.insert(*position);
             kept.insert(source.as_str());
         } else {
             delete_listing_photo(conn, listing_id, *position).await?;
         }
     }
-    let new: Vec<&str> = wanted.difference(&kept).copied().collect();
+    let new: Vec<&str> = wanted
+        .iter()
+        .filter(|source| !kept.contains(*source))
+        .copied()
+        .collect();
     if used.len() + new.len() > config.max_per_listing {
         return Err(ApiError::field(
             "images",
