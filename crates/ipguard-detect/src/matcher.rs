@@ -297,10 +297,8 @@ impl Matcher {
         let Ok(root) = self.automaton.start_state(Anchored::Yes) else {
             return;
         };
-        for start in 0..text.canon.len() {
-            if start != 0 && text.boundary_at(start) == NO_BOUNDARY {
-                continue;
-            }
+        for &start in &text.starts {
+            let start = start as usize;
             let mut state = root;
             for (depth, &byte) in text
                 .canon
@@ -507,7 +505,9 @@ impl Matcher {
             if unknown && (min_len..=max_len).contains(&word.len()) {
                 self.lookup_misspelling(text, word, start, end, false, out);
             }
-            recent.rotate_left(1);
+            // A three-element move; `rotate_left` can end up a call costing
+            // more than the rest of the loop.
+            recent.copy_within(1.., 0);
             if let Some(last) = recent.last_mut() {
                 *last = (start, end, unknown);
             }
@@ -703,19 +703,16 @@ fn delete_at<'b>(buffer: &'b mut [u8; 128], word: &[u8], skip: usize) -> Option<
 /// The words of a text: runs of canonical bytes between separators or
 /// script changes (camel-case steps stay inside a word).
 fn words(text: &NormalizedText) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let len = text.canon.len();
-    let mut start = 0;
+    let mut starts = text
+        .starts
+        .iter()
+        .map(|&start| start as usize)
+        .filter(|&start| text.boundary_at(start) >= SCRIPT)
+        .peekable();
     std::iter::from_fn(move || {
-        if start >= len {
-            return None;
-        }
-        let mut end = start + 1;
-        while end < len && text.boundary_at(end) < SCRIPT {
-            end += 1;
-        }
-        let word = (start, end);
-        start = end;
-        Some(word)
+        let start = starts.next()?;
+        let end = starts.peek().copied().unwrap_or(text.canon.len());
+        Some((start, end))
     })
 }
 

@@ -42,9 +42,9 @@ pub(crate) const FLAG_CONTINUATION: u8 = 4;
 /// Where one canonical byte came from and what precedes it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Unit {
-    /// Byte range of the original character in the input text.
+    /// Where the original character starts in the input text (its end
+    /// follows from the text, which keeps the unit to eight bytes).
     pub orig_start: u32,
-    pub orig_end: u32,
     /// Strongest boundary between this character and the previous one.
     pub boundary: u8,
     pub flags: u8,
@@ -55,6 +55,9 @@ pub(crate) struct Unit {
 pub struct NormalizedText {
     pub(crate) canon: Vec<u8>,
     pub(crate) units: Vec<Unit>,
+    /// Canonical offsets with a boundary before them (every place a word
+    /// can start), so that the matcher visits those rather than every byte.
+    pub(crate) starts: Vec<u32>,
 }
 
 impl NormalizedText {
@@ -77,6 +80,16 @@ impl NormalizedText {
             || (self.canon.get(end) == Some(&b's') && self.boundary_at(end + 1) != NO_BOUNDARY)
     }
 
+    /// Appends one canonical byte, noting it as a possible word start when
+    /// a boundary precedes it.
+    fn push_unit(&mut self, byte: u8, unit: Unit) {
+        if unit.boundary != NO_BOUNDARY {
+            self.starts.push(self.canon.len() as u32);
+        }
+        self.canon.push(byte);
+        self.units.push(unit);
+    }
+
     /// The original text behind the canonical bytes `start..end`.
     pub(crate) fn original<'t>(&self, text: &'t str, start: usize, end: usize) -> &'t str {
         let (Some(first), Some(last)) =
@@ -84,7 +97,12 @@ impl NormalizedText {
         else {
             return "";
         };
-        text.get(first.orig_start as usize..last.orig_end as usize)
+        let last_start = last.orig_start as usize;
+        let last_len = text
+            .get(last_start..)
+            .and_then(|rest| rest.chars().next())
+            .map_or(0, char::len_utf8);
+        text.get(first.orig_start as usize..last_start + last_len)
             .unwrap_or_default()
     }
 }
@@ -93,6 +111,7 @@ impl NormalizedText {
 pub fn normalize_into(text: &str, out: &mut NormalizedText) {
     out.canon.clear();
     out.units.clear();
+    out.starts.clear();
     out.canon.reserve(text.len());
     out.units.reserve(text.len());
     let table = fold_table();
@@ -134,7 +153,7 @@ pub fn normalize_into(text: &str, out: &mut NormalizedText) {
         };
         let upper = c.is_uppercase();
         for &f in folded {
-            state.push(out, (offset as u32, end as u32), f, upper, next_is_alnum);
+            state.push(out, offset as u32, f, upper, next_is_alnum);
         }
         offset = end;
     }
@@ -205,13 +224,14 @@ impl WordState {
         } else if self.prev_cjk {
             boundary = boundary.max(SCRIPT);
         }
-        out.canon.push(canonical);
-        out.units.push(Unit {
-            orig_start: offset as u32,
-            orig_end: offset as u32 + 1,
-            boundary,
-            flags: if leet { FLAG_LEET } else { 0 },
-        });
+        out.push_unit(
+            canonical,
+            Unit {
+                orig_start: offset as u32,
+                boundary,
+                flags: if leet { FLAG_LEET } else { 0 },
+            },
+        );
         self.pending = NO_BOUNDARY;
         // Digits and symbols read as letters continue a word like letters.
         self.prev_letter = true;
@@ -231,7 +251,6 @@ impl WordState {
         out.units
             .extend((start..start + run.len() as u32).map(|orig_start| Unit {
                 orig_start,
-                orig_end: orig_start + 1,
                 boundary: NO_BOUNDARY,
                 flags: 0,
             }));
@@ -240,11 +259,11 @@ impl WordState {
         self.prev_cjk = false;
     }
 
-    /// Appends one folded character taken from the original span `span`.
+    /// Appends one folded character of the original character at `orig_start`.
     fn push(
         &mut self,
         out: &mut NormalizedText,
-        span: (u32, u32),
+        orig_start: u32,
         folded: char,
         was_upper: bool,
         next_is_alnum: bool,
@@ -289,22 +308,22 @@ impl WordState {
         }
         let mut utf8 = [0u8; 4];
         for (i, byte) in canonical.encode_utf8(&mut utf8).bytes().enumerate() {
-            out.canon.push(byte);
-            out.units.push(if i == 0 {
-                Unit {
-                    orig_start: span.0,
-                    orig_end: span.1,
-                    boundary,
-                    flags,
-                }
-            } else {
-                Unit {
-                    orig_start: span.0,
-                    orig_end: span.1,
-                    boundary: NO_BOUNDARY,
-                    flags: flags | FLAG_CONTINUATION,
-                }
-            });
+            out.push_unit(
+                byte,
+                if i == 0 {
+                    Unit {
+                        orig_start,
+                        boundary,
+                        flags,
+                    }
+                } else {
+                    Unit {
+                        orig_start,
+                        boundary: NO_BOUNDARY,
+                        flags: flags | FLAG_CONTINUATION,
+                    }
+                },
+            );
         }
         self.pending = NO_BOUNDARY;
         self.prev_letter = canonical.is_alphabetic();
