@@ -124,16 +124,17 @@ pub(crate) async fn read_uploads(
 /// Hashes every upload; any file that is not a usable image refuses them all.
 /// `min_quality` applies to reference photos, which must match reliably.
 async fn hash_uploads(
+    state: &AppState,
     uploads: &[Upload],
-    config: &ImagesConfig,
     min_quality: Option<u8>,
 ) -> ApiResult<Vec<Hashed>> {
+    let config = &state.config.images;
     let mut hashed = Vec::with_capacity(uploads.len());
     let mut unreadable = Vec::new();
     let mut flat = Vec::new();
     for (i, upload) in uploads.iter().enumerate() {
         let field = format!("files[{i}]");
-        match images::hash_photo(upload.bytes.clone(), config).await? {
+        match images::hash_photo(&state.images, upload.bytes.clone(), config).await? {
             Err(err) => unreadable.push(FieldError::new(
                 field,
                 format!("{}: {err}", upload.filename),
@@ -262,7 +263,7 @@ pub(crate) async fn add_reference_photos(
 ) -> ApiResult<Vec<ReferenceImageView>> {
     brand_access(state, principal, brand_id, true).await?;
     let config = &state.config.images;
-    let hashed = hash_uploads(&uploads, config, Some(config.min_quality)).await?;
+    let hashed = hash_uploads(state, &uploads, Some(config.min_quality)).await?;
     let now = now_millis();
     let index = &state.images.index;
     let added = in_tx!(state, |tx| {
@@ -525,7 +526,7 @@ async fn upload_listing_images(
     let listing_id = listing_access(&state, &principal, &platform, &ext_id).await?;
     let config = &state.config.images;
     let uploads = read_uploads(multipart, config).await?.files;
-    let hashed = hash_uploads(&uploads, config, None).await?;
+    let hashed = hash_uploads(&state, &uploads, None).await?;
     let now = now_millis();
     let index = &state.images.index;
     let indexed = in_tx!(state, |tx| {

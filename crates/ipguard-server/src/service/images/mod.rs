@@ -32,6 +32,9 @@ pub struct Images {
     /// Held by the one fetch round that runs at a time, so a photo is never
     /// fetched twice at once when tests drive the jobs beside the loop.
     fetching: tokio::sync::Mutex<()>,
+    /// One permit per core: decoding takes up to about 11 bytes a pixel, so
+    /// uploads and fetches together never hold more than this many images.
+    decoding: tokio::sync::Semaphore,
 }
 
 impl Images {
@@ -40,6 +43,9 @@ impl Images {
             index: PhotoIndex::default(),
             client: fetch::client(config)?,
             fetching: tokio::sync::Mutex::new(()),
+            decoding: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, usize::from),
+            ),
         })
     }
 }
@@ -62,10 +68,16 @@ impl Hashed {
 /// Decodes and hashes untrusted bytes off the async threads, within the
 /// configured limits.
 pub async fn hash_photo(
+    images: &Images,
     bytes: Arc<Vec<u8>>,
     config: &ImagesConfig,
 ) -> ApiResult<Result<Hashed, PdqError>> {
     let limits = config.decode_limits();
+    let _permit = images
+        .decoding
+        .acquire()
+        .await
+        .map_err(ApiError::internal)?;
     tokio::task::spawn_blocking(move || {
         ipguard_pdq::dihedral_hashes_bytes_with_limits(&bytes, &limits).map(|d: DihedralHashes| {
             Hashed {
@@ -595,7 +607,7 @@ pub async fn fetch_due(state: &AppState) -> ApiResult<()> {
             let outcome = match fetch::fetch(&state.images.client, &source, config).await {
                 Ok(bytes) => {
                     let bytes = Arc::new(bytes);
-                    match hash_photo(bytes.clone(), config).await {
+                    match hash_photo(&state.images, bytes.clone(), config).await {
                         Ok(Ok(hashed)) => Outcome::Hashed(bytes, Box::new(hashed)),
                         Ok(Err(err)) => Outcome::Failed(fetch::FetchError {
                             message: err.to_string(),
