@@ -836,3 +836,63 @@ async fn the_portal_takes_reference_photos_and_shows_reviewers_both_photos_side_
     assert_eq!(decided.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.listing_state("L0-0").await, "removed");
 }
+
+/// Start-up cost of the photo index with `IPGUARD_PHOTOS` stored listing
+/// photos (default 200,000): rebuilt from SQLite, then loaded from the
+/// snapshot the rebuild wrote. Figures are in bench/RESULTS.md.
+#[tokio::test]
+#[ignore = "timing: cargo test --release -p ipguard-server --test api start_up -- --ignored --nocapture"]
+async fn start_up_timing_of_the_photo_index() {
+    use rand::{Rng, SeedableRng};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("photos.db").display());
+    let store = ipguard_store::Store::open(&url).await.unwrap();
+    let mut config = Config::default().images;
+    config.index_path = Some(dir.path().join("photos.idx"));
+    let photos: i64 = std::env::var("IPGUARD_PHOTOS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut tx = store.begin_write().await.unwrap();
+    for setup in [
+        "INSERT INTO platforms (id, name, kind, listing_url_prefix, created_at) VALUES ('p', 'P', 'c2c', 'https://p/', 0)",
+        "INSERT INTO persons (created_at) VALUES (0)",
+        "INSERT INTO sellers (platform, ext_id, person_id, display_name, legal_name, email, phone, id_document_ref, \
+         bank_account_ref, address, created_at) VALUES ('p', 's', 1, 'd', 'l', 'e', 'p', 'i', 'b', 'a', 0)",
+    ] {
+        sqlx::query(setup).execute(&mut *tx).await.unwrap();
+    }
+    for id in 1..=photos {
+        sqlx::query(
+            "INSERT INTO listings (id, platform, ext_id, seller_id, title, description, category, images, listed_at, \
+             updated_at, state) VALUES ($1, 'p', $2, 1, 't', 'd', 'c', '[]', 0, 0, 'active')",
+        )
+        .bind(id)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        let hash: [u8; 32] = rng.r#gen();
+        sqlx::query(
+            "INSERT INTO listing_images (listing_id, position, source, status, pdq, quality) \
+             VALUES ($1, 0, 'x', 'hashed', $2, 90)",
+        )
+        .bind(id)
+        .bind(hex::encode(hash))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    for expected in ["rebuilt", "snapshot"] {
+        let index = PhotoIndex::default();
+        let started = std::time::Instant::now();
+        assert_eq!(index.open(&store, &config).await.unwrap(), expected);
+        println!(
+            "{expected}: {} hashes in {:?}",
+            index.len(),
+            started.elapsed()
+        );
+    }
+}
