@@ -50,7 +50,8 @@ fn config() -> Config {
 }
 
 /// Serves `files` by name on 127.0.0.1:0, as a seller's image host; an
-/// unknown name is a 404, except `down.jpg`, which is always a 503.
+/// unknown name is a 404, except `down.jpg`, which is always a 503, and the
+/// redirects below.
 async fn photo_host(files: Vec<(&str, Vec<u8>)>) -> String {
     use axum::response::IntoResponse;
     let files: Arc<HashMap<String, Vec<u8>>> = Arc::new(
@@ -69,6 +70,14 @@ async fn photo_host(files: Vec<(&str, Vec<u8>)>) -> String {
                         Some(bytes) => bytes.clone().into_response(),
                         None if name == "down.jpg" => {
                             axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response()
+                        }
+                        // `to-NAME` redirects to NAME, `to-file` to a local file.
+                        None if name == "to-file" => {
+                            axum::response::Redirect::to("file:///etc/passwd").into_response()
+                        }
+                        None if name.starts_with("to-") => {
+                            axum::response::Redirect::to(&format!("/{}", &name[3..]))
+                                .into_response()
                         }
                         None => axum::http::StatusCode::NOT_FOUND.into_response(),
                     }
@@ -587,6 +596,31 @@ async fn an_edit_keeps_unchanged_photos_and_drops_removed_ones() {
     assert_eq!(third.len(), 2);
     assert_eq!(third[0]["pdq"], first[0]["pdq"]);
     assert!(third.iter().all(|p| p["status"] == "hashed"));
+}
+
+#[tokio::test]
+async fn redirects_are_followed_a_few_times_and_only_to_http() {
+    let app = spawn_app_with(config()).await;
+    app.marketplace(1).await;
+    let host = photo_host(vec![("a.jpg", fixture("photo-480x360-q90.jpg"))]).await;
+    let sources = ["to-to-a.jpg", "to-to-to-to-a.jpg", "to-file"].map(|s| format!("{host}/{s}"));
+    list(&app, json!([listing("MOVED", "S0", &sources)])).await;
+    let photos = settled_photos(&app, "MOVED").await;
+    assert_eq!(photos[0]["status"], "hashed", "{photos:?}");
+    assert!(
+        photos[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("more than 3 redirects"),
+        "{photos:?}"
+    );
+    assert!(
+        photos[2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("`file` URLs are never fetched"),
+        "{photos:?}"
+    );
 }
 
 #[tokio::test]

@@ -171,6 +171,21 @@ pub async fn fetch(
     let url = check_url(source, config.allow_private_hosts)?;
     let mut response = client.get(url).send().await.map_err(request_error)?;
     let status = response.status();
+    if status.is_redirection() {
+        // reqwest hands back, unfollowed, redirects to schemes it cannot
+        // fetch; say why rather than just the status.
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        let why = check_url(location, config.allow_private_hosts)
+            .err()
+            .map_or_else(|| format!("HTTP {status}"), |err| err.message);
+        return Err(FetchError::permanent(format!(
+            "a redirect that is not followed: {why}"
+        )));
+    }
     if !status.is_success() {
         let message = format!("HTTP {status}");
         let retry = status.is_server_error()
