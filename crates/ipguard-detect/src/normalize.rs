@@ -131,10 +131,7 @@ pub fn normalize_into(text: &str, out: &mut NormalizedText) {
             // The rest of a lowercase word, most of any listing, needs none
             // of the per-character decisions: copy it in one go.
             if state.pending == NO_BOUNDARY {
-                let rest = bytes.get(offset..).unwrap_or_default();
-                let run = rest.iter().take_while(|b| b.is_ascii_lowercase()).count();
-                state.push_lowercase_run(out, offset, rest.get(..run).unwrap_or_default());
-                offset += run;
+                offset = state.push_lowercase_run(out, bytes, offset);
             }
             continue;
         }
@@ -239,24 +236,30 @@ impl WordState {
         self.prev_cjk = false;
     }
 
-    /// Continues the word just pushed with lowercase ASCII letters found at
-    /// byte `offset`: no boundaries, no flags, only `l` to fold.
-    fn push_lowercase_run(&mut self, out: &mut NormalizedText, offset: usize, run: &[u8]) {
-        if run.is_empty() {
-            return;
-        }
-        out.canon
-            .extend(run.iter().map(|&b| if b == b'l' { b'i' } else { b }));
-        let start = offset as u32;
-        out.units
-            .extend((start..start + run.len() as u32).map(|orig_start| Unit {
-                orig_start,
+    /// Continues the word just pushed with the lowercase ASCII letters from
+    /// byte `offset` on (no boundaries, no flags, only `l` to fold); returns
+    /// where they end.
+    fn push_lowercase_run(
+        &mut self,
+        out: &mut NormalizedText,
+        bytes: &[u8],
+        offset: usize,
+    ) -> usize {
+        let mut end = offset;
+        while let Some(&byte) = bytes.get(end).filter(|b| b.is_ascii_lowercase()) {
+            out.canon.push(if byte == b'l' { b'i' } else { byte });
+            out.units.push(Unit {
+                orig_start: end as u32,
                 boundary: NO_BOUNDARY,
                 flags: 0,
-            }));
-        self.prev_letter = true;
-        self.prev_lower = true;
-        self.prev_cjk = false;
+            });
+            end += 1;
+        }
+        if end > offset {
+            self.prev_letter = true;
+            self.prev_lower = true;
+        }
+        end
     }
 
     /// Appends one folded character of the original character at `orig_start`.
