@@ -13,7 +13,16 @@ use sqlx::Row;
 use std::time::Duration;
 use tokio::sync::watch;
 
-pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+pub async fn run(state: AppState, stop: watch::Receiver<bool>) {
+    // Photo fetches wait on other people's servers; in their own loop a slow
+    // host never holds up webhooks, restorations or penalty relief.
+    tokio::join!(
+        workflow_jobs(state.clone(), stop.clone()),
+        photo_fetches(state, stop)
+    );
+}
+
+async fn workflow_jobs(state: AppState, mut stop: watch::Receiver<bool>) {
     let interval = Duration::from_millis(state.config.server.job_interval_ms.max(10));
     let mut last_expiry_check = now_millis();
     loop {
@@ -27,7 +36,28 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// One round of every job; public so tests and the CLI can drive it.
+async fn photo_fetches(state: AppState, mut stop: watch::Receiver<bool>) {
+    let interval = Duration::from_millis(state.config.server.job_interval_ms.max(10));
+    loop {
+        // Stopping mid-round drops the round: each photo's result commits
+        // in its own transaction, so an interrupted one leaves its row pending.
+        tokio::select! {
+            result = images::fetch_due(&state) => {
+                if let Err(err) = result {
+                    tracing::warn!(code = err.code, detail = %err.detail, "photo fetch round failed; retrying next round");
+                }
+            }
+            _ = stop.changed() => return,
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// One round of every job but photo fetching ([`images::fetch_due`]);
+/// public so tests and the CLI can drive it.
 pub async fn run_once(state: &AppState, last_expiry_check: &mut i64) -> ApiResult<()> {
     let now = now_millis();
     let mut tx = state.store.begin_write().await?;
@@ -42,8 +72,7 @@ pub async fn run_once(state: &AppState, last_expiry_check: &mut i64) -> ApiResul
     .await?;
     tx.commit().await?;
     *last_expiry_check = now;
-    deliver_webhooks(state).await?;
-    images::fetch_due(state).await
+    deliver_webhooks(state).await
 }
 
 /// Re-applies the ladder to people whose strikes expired since the last round.

@@ -139,7 +139,9 @@ fn listing(id: &str, seller: &str, images: &[String]) -> Value {
 /// Drives the fetcher until no photo of the listing waits, and returns them.
 async fn settled_photos(app: &TestApp, ext_id: &str) -> Vec<Value> {
     for _ in 0..200 {
-        app.run_jobs().await;
+        ipguard_server::service::images::fetch_due(&app.state)
+            .await
+            .unwrap();
         let photos = app
             .get(
                 &format!("/api/v1/listings/bazaar/{ext_id}/images"),
