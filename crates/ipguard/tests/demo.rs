@@ -216,6 +216,15 @@ async fn demo_fills_every_workflow_state_through_the_service_and_its_logins_work
             >= 1,
         "detection queued doubtful listings for review"
     );
+    assert!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM findings WHERE reasons LIKE '%image_match%'"
+        )
+        .await
+            >= 1,
+        "stolen product photos were matched to the brands' reference photos"
+    );
     ipguard_store::audit::verify(&store)
         .await
         .expect("the audit chain is intact");

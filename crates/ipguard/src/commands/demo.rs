@@ -14,6 +14,7 @@
 mod catalog;
 mod client;
 mod marketplace;
+mod photos;
 mod workflow;
 
 use super::serve::serve;
@@ -227,6 +228,7 @@ struct Summary {
     listings: usize,
     proactive_removals: usize,
     queued_for_review: usize,
+    photos: usize,
     orders: usize,
     organisations: usize,
     notices: usize,
@@ -239,7 +241,7 @@ impl std::fmt::Display for Summary {
         write!(
             f,
             "{} platforms, {} sellers ({} linked to a shop elsewhere), {} listings \
-             ({} removed by proactive detection, {} queued for review), {} orders, \
+             ({} removed by proactive detection, {} queued for review), {} product photos, {} orders, \
              {} rights holders, {} notices, {} decisions, {} challenges",
             PLATFORMS.len(),
             self.sellers,
@@ -247,6 +249,7 @@ impl std::fmt::Display for Summary {
             self.listings,
             self.proactive_removals,
             self.queued_for_review,
+            self.photos,
             self.orders,
             self.organisations,
             self.notices,
@@ -290,6 +293,7 @@ struct Org {
     brand: &'static BrandSpec,
     key: String,
     right_id: i64,
+    brand_id: i64,
     registration_number: String,
 }
 
@@ -418,6 +422,9 @@ impl Generator {
         self.anonymous_notices().await?;
         self.csv_notice().await?;
         phase("notices, decisions and challenges", t);
+        let t = Instant::now();
+        self.product_photos().await?;
+        phase("product photos", t);
         Ok(self.summary)
     }
 

@@ -39,6 +39,28 @@ impl Api {
         answer(path, request.send().await).await
     }
 
+    /// POSTs files as a multipart form, each under the field `files`.
+    pub async fn post_files(
+        &self,
+        key: &str,
+        path: &str,
+        files: Vec<(String, Vec<u8>)>,
+    ) -> anyhow::Result<Value> {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, bytes) in files {
+            form = form.part(
+                "files",
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
+            );
+        }
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(key)
+            .multipart(form);
+        answer(path, request.send().await).await
+    }
+
     /// POSTs a CSV file of notices with the declarations as query flags.
     pub async fn post_csv(&self, key: &str, path: &str, csv: String) -> anyhow::Result<Value> {
         let request = self

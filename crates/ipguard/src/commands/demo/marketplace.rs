@@ -65,7 +65,8 @@ impl Generator {
             self.verify(right_id, None).await?;
             let mut terms = vec![brand.name];
             terms.extend_from_slice(brand.extra_terms);
-            self.api
+            let created_brand = self
+                .api
                 .post(
                     Some(&key),
                     "/api/v1/brands",
@@ -78,6 +79,7 @@ impl Generator {
                     }),
                 )
                 .await?;
+            let brand_id = int(&created_brand, "id")?;
             // A few claims stay in the verification queue or were refused,
             // so the reviewer's side of verification has something to show.
             if index == FIRST_ORDINARY_ORG {
@@ -103,6 +105,7 @@ impl Generator {
                 brand,
                 key,
                 right_id,
+                brand_id,
                 registration_number,
             });
         }
@@ -532,7 +535,6 @@ impl Generator {
             "description": description,
             "category": Self::category(listing.goods, &listing.title),
             "price": {"amount": format!("{:.2}", listing.price), "currency": "USD"},
-            "images": [format!("https://img.{}.example/{}/1.jpg", platform.id, listing.ext_id)],
             "created_at": rfc3339(listing.listed_at),
         })
     }
