@@ -246,6 +246,7 @@ async fn upload_reference_images(
     Path(brand_id): Path<i64>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<impl IntoResponse> {
+    // Checked before the body is read, so strangers cannot make us read it.
     brand_access(&state, &principal, brand_id, true).await?;
     let form = read_uploads(multipart, &state.config.images).await?;
     let views = add_reference_photos(&state, &principal, brand_id, form.files).await?;

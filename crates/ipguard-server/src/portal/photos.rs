@@ -13,7 +13,7 @@ use super::review::{
 };
 use super::{PortalForm, PortalPath, PortalQuery, PortalResult, PortalUser};
 use crate::AppState;
-use crate::api::images::{add_reference_photos, read_uploads};
+use crate::api::images::{add_reference_photos, brand_access, read_uploads};
 use crate::extract::Page;
 use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
@@ -193,7 +193,7 @@ pub async fn upload_reference_photos(
     PortalPath(brand_id): PortalPath<i64>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PortalResult<Response> {
-    user.principal.org()?;
+    brand_access(&state, &user.principal, brand_id, true).await?;
     let form = read_uploads(multipart, &state.config.images).await?;
     user.check_csrf(form.fields.get("csrf").map_or("", String::as_str))?;
     let added = add_reference_photos(&state, &user.principal, brand_id, form.files).await?;
