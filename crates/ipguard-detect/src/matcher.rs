@@ -489,9 +489,11 @@ impl Matcher {
     /// windows of adjacent words (multi-word terms such as "Air Jordn").
     fn find_misspellings(&self, text: &NormalizedText, out: &mut Vec<Occurrence>) {
         let (min_len, max_len) = self.fuzzy_token_len;
-        // The last few ASCII words (start, end, unknown), for multi-word
-        // windows ending at the current one.
-        let mut recent = [(0, 0, false); MAX_WINDOW_WORDS];
+        // The starts of the last few ASCII words, and which of them are
+        // unknown (bit 0: the current word), for multi-word windows ending
+        // at the current one.
+        let mut recent = [0; MAX_WINDOW_WORDS];
+        let mut unknown_bits = 0u32;
         let mut recent_len = 0;
         for (start, end) in words(text) {
             let word = text.canon.get(start..end).unwrap_or_default();
@@ -505,23 +507,37 @@ impl Matcher {
             if unknown && (min_len..=max_len).contains(&word.len()) {
                 self.lookup_misspelling(text, word, start, end, false, out);
             }
-            // A three-element move; `rotate_left` can end up a call costing
-            // more than the rest of the loop.
             recent.copy_within(1.., 0);
             if let Some(last) = recent.last_mut() {
-                *last = (start, end, unknown);
+                *last = start;
             }
+            unknown_bits = unknown_bits << 1 | u32::from(unknown);
             recent_len = (recent_len + 1).min(MAX_WINDOW_WORDS);
             for size in 2..=recent_len.min(self.max_term_words) {
+                // A window needs an unknown word (the misspelt one); rare in
+                // ordinary text, so test that first, on the bits.
+                if unknown_bits & ((1 << size) - 1) == 0 {
+                    continue;
+                }
                 let window = recent.get(MAX_WINDOW_WORDS - size..).unwrap_or_default();
-                if let Some(&(first_start, _, _)) = window.first()
-                    && (min_len..=max_len).contains(&(end - first_start))
-                    && self.worth_a_window(text, window)
+                let Some(&first_start) = window.first() else {
+                    continue;
+                };
+                // Words follow each other: each ends where the next starts.
+                let piece = |i: usize| {
+                    let piece_end = window.get(i + 1).copied().unwrap_or(end);
+                    window
+                        .get(i)
+                        .and_then(|&piece_start| text.canon.get(piece_start..piece_end))
+                        .unwrap_or_default()
+                };
+                if (min_len..=max_len).contains(&(end - first_start))
+                    && (self.is_edge_word(piece(0)) || self.is_edge_word(piece(size - 1)))
                 {
                     let mut joined = [0u8; 128];
                     let mut len = 0;
-                    for &(s, e, _) in window {
-                        let piece = text.canon.get(s..e).unwrap_or_default();
+                    for i in 0..size {
+                        let piece = piece(i);
                         if let Some(slot) = joined.get_mut(len..len + piece.len()) {
                             slot.copy_from_slice(piece);
                             len += piece.len();
@@ -535,18 +551,13 @@ impl Matcher {
         }
     }
 
-    /// A window of words may hold a misspelt multi-word term when one of its
-    /// words is unknown (the misspelt one) and its first or last word begins
-    /// or ends a multi-word term (spelt right). Both are rare in ordinary
-    /// text, which keeps window lookups rare.
-    fn worth_a_window(&self, text: &NormalizedText, window: &[(usize, usize, bool)]) -> bool {
-        let is_edge = |&(s, e, _): &(usize, usize, bool)| {
-            text.canon
-                .get(s..e)
-                .is_some_and(|word| self.edge_words.contains(&word_key(word)))
-        };
-        window.iter().any(|&(_, _, unknown)| unknown)
-            && (window.first().is_some_and(is_edge) || window.last().is_some_and(is_edge))
+    /// Whether a word begins or ends a multi-word term. A window of words
+    /// may hold a misspelt multi-word term when one of its words is unknown
+    /// (the misspelt one) and its first or last word is such an edge word
+    /// (spelt right). Both are rare in ordinary text, which keeps window
+    /// lookups rare.
+    fn is_edge_word(&self, word: &[u8]) -> bool {
+        self.edge_words.contains(&word_key(word))
     }
 
     fn lookup_misspelling(
