@@ -37,4 +37,4 @@ pub use model::{
     Action, Brand, Catalog, CategoryRule, Field, Finding, Listing, Money, Reason, Rule,
     SellerContext, VariantKind,
 };
-pub use stream::{ScanError, ScanOptions, ScanSummary, scan_jsonl};
+pub use stream::{ScanError, ScanOptions, ScanSummary, scan_jsonl, scan_jsonl_with};

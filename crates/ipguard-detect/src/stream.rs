@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::engine::Engine;
-use crate::model::{Action, Listing, SellerContext};
+use crate::model::{Action, Listing, Reason, SellerContext};
 
 /// How a streaming scan cuts its input.
 #[derive(Debug, Clone)]
@@ -116,9 +116,23 @@ enum Outcome {
 pub fn scan_jsonl<R: BufRead + Send, W: Write>(
     engine: &Engine,
     input: R,
+    output: W,
+    options: &ScanOptions,
+    progress: &dyn Fn(u64, u64),
+) -> Result<ScanSummary, ScanError> {
+    scan_jsonl_with(engine, input, output, options, progress, &|_| Vec::new())
+}
+
+/// [`scan_jsonl`] with evidence the engine cannot see in the text, such as
+/// photo matches: `evidence` is asked for each listing's extra reasons
+/// (it runs on the scanning threads).
+pub fn scan_jsonl_with<R: BufRead + Send, W: Write>(
+    engine: &Engine,
+    input: R,
     mut output: W,
     options: &ScanOptions,
     progress: &dyn Fn(u64, u64),
+    evidence: &(dyn Fn(&Listing) -> Vec<Reason> + Sync),
 ) -> Result<ScanSummary, ScanError> {
     let started = Instant::now();
     let mut summary = ScanSummary::default();
@@ -147,7 +161,7 @@ pub fn scan_jsonl<R: BufRead + Send, W: Write>(
                     if chunk.cut.get(i).copied().unwrap_or(false) {
                         too_long(number, max_line_bytes)
                     } else {
-                        render(engine, number, chunk.line(i))
+                        render(engine, evidence, number, chunk.line(i))
                     }
                 })
                 .collect_into_vec(&mut rendered);
@@ -279,7 +293,12 @@ fn too_long(line_number: u64, max_line_bytes: usize) -> (Vec<u8>, Outcome) {
 }
 
 /// One output line (with its newline) for one input line.
-fn render(engine: &Engine, line_number: u64, line: &[u8]) -> (Vec<u8>, Outcome) {
+fn render(
+    engine: &Engine,
+    evidence: &(dyn Fn(&Listing) -> Vec<Reason> + Sync),
+    line_number: u64,
+    line: &[u8],
+) -> (Vec<u8>, Outcome) {
     let trimmed = line.strip_suffix(b"\n").unwrap_or(line);
     let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
     let parsed = if trimmed.iter().all(u8::is_ascii_whitespace) {
@@ -289,7 +308,7 @@ fn render(engine: &Engine, line_number: u64, line: &[u8]) -> (Vec<u8>, Outcome) 
     };
     let (serialized, outcome) = match parsed {
         Ok(listing) => {
-            let finding = engine.scan(&listing, &SellerContext::default());
+            let finding = engine.scan_with(&listing, &SellerContext::default(), evidence(&listing));
             let action = finding.action;
             (serde_json::to_vec(&finding), Outcome::Finding(action))
         }

@@ -1,6 +1,7 @@
 pub mod audit;
 pub mod demo;
 pub mod hash;
+mod photo_match;
 pub mod scan;
 pub mod serve;
 pub mod user;

@@ -1,10 +1,11 @@
 //! `ipguard scan` and `ipguard eval`: the detection engine over files.
 
+use super::photo_match::PhotoMatcher;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ipguard_detect::{
-    Catalog, DetectionConfig, Engine, ScanOptions, evaluate, read_labelled, scan_jsonl,
+    Catalog, DetectionConfig, Engine, ScanOptions, evaluate, read_labelled, scan_jsonl_with,
 };
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
@@ -28,13 +29,19 @@ pub struct ScanArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Hamming distance (of 256 bits) within which a listing photo matches
+    /// a reference photo.
+    #[arg(long, default_value_t = ipguard_hashindex::DEFAULT_RADIUS)]
+    radius: u32,
 }
 
-pub fn load_engine(catalog: &Path, config: Option<&Path>) -> anyhow::Result<Engine> {
-    let file =
-        File::open(catalog).with_context(|| format!("opening catalog {}", catalog.display()))?;
-    let catalog: Catalog = serde_json::from_reader(BufReader::new(file))
-        .with_context(|| format!("reading catalog {}", catalog.display()))?;
+fn load_catalog(path: &Path) -> anyhow::Result<Catalog> {
+    let file = File::open(path).with_context(|| format!("opening catalog {}", path.display()))?;
+    serde_json::from_reader(BufReader::new(file))
+        .with_context(|| format!("reading catalog {}", path.display()))
+}
+
+pub fn load_engine(catalog: &Catalog, config: Option<&Path>) -> anyhow::Result<Engine> {
     let config = match config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -44,11 +51,22 @@ pub fn load_engine(catalog: &Path, config: Option<&Path>) -> anyhow::Result<Engi
         }
         None => DetectionConfig::default(),
     };
-    Ok(Engine::new(&catalog, config)?)
+    Ok(Engine::new(catalog, config)?)
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let engine = load_engine(&args.catalog, args.config.as_deref())?;
+    let catalog = load_catalog(&args.catalog)?;
+    let engine = load_engine(&catalog, args.config.as_deref())?;
+    let catalog_dir = args.catalog.parent().unwrap_or(Path::new("."));
+    let listings_dir = (args.input != "-")
+        .then(|| Path::new(&args.input).parent().map(Path::to_path_buf))
+        .flatten();
+    let photos = PhotoMatcher::load(&catalog, catalog_dir, listings_dir, args.radius)?;
+    let evidence = |listing: &ipguard_detect::Listing| {
+        photos
+            .as_ref()
+            .map_or_else(Vec::new, |p| p.reasons(listing))
+    };
     let input: Box<dyn BufRead + Send> = if args.input == "-" {
         Box::new(BufReader::new(std::io::stdin()))
     } else {
@@ -71,8 +89,16 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build()?;
-    let summary =
-        pool.install(|| scan_jsonl(&engine, input, output, &ScanOptions::default(), &progress))?;
+    let summary = pool.install(|| {
+        scan_jsonl_with(
+            &engine,
+            input,
+            output,
+            &ScanOptions::default(),
+            &progress,
+            &evidence,
+        )
+    })?;
     bar.finish_and_clear();
     eprintln!(
         "scanned {} listings ({} malformed) in {:.2}s: {:.0} listings/s, {:.1} MB/s; allow {}, review {}, block {}",
@@ -120,7 +146,7 @@ pub struct EvalArgs {
 
 /// Prints precision and recall per reason kind on a labelled set.
 pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
-    let engine = load_engine(&args.catalog, args.config.as_deref())?;
+    let engine = load_engine(&load_catalog(&args.catalog)?, args.config.as_deref())?;
     let file = File::open(&args.labelled)
         .with_context(|| format!("opening {}", args.labelled.display()))?;
     let labelled = read_labelled(BufReader::new(file))?;
