@@ -8,15 +8,14 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Page, Paged};
 use crate::service::detection::catalog_changed;
 use crate::service::findings::{self, FindingView};
+use crate::service::notices::FiledNotice;
 use crate::service::notices::set_listing_state;
-use crate::service::notices::{FiledNotice, Filer, file};
 use crate::service::notify::{Party, notify};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use ipguard_domain::notice::{Contact, Declarations, ListingRef, NoticeInput, Submitter};
+use ipguard_domain::notice::{Declarations, ListingRef, NoticeInput};
 use ipguard_domain::reasons::{Automation, StatementInput, StatementOfReasons, seller_redress};
-use ipguard_domain::{InfringementType, NoticeChannel, Outcome, Role};
+use ipguard_domain::{InfringementType, Outcome, Role};
 use ipguard_store::audit;
 use ipguard_store::now_millis;
 use serde::{Deserialize, Serialize};
@@ -279,11 +278,6 @@ async fn finding_to_notice(
         .iter()
         .map(crate::service::detection::describe)
         .collect();
-    let contact_name: String = sqlx::query("SELECT name FROM organisations WHERE id = $1")
-        .bind(org)
-        .fetch_one(state.store.pool())
-        .await?
-        .try_get("name")?;
     let notice = NoticeInput {
         right_id: Some(input.right_id),
         right: None,
@@ -299,29 +293,9 @@ async fn finding_to_notice(
             )
         }),
         declarations: input.declarations,
-        contact: Some(Contact {
-            name: contact_name,
-            email: principal.email.clone(),
-            phone: None,
-        }),
-    }
-    .parse(Submitter::Account, None)
-    .map_err(ApiError::validation)?;
-    let filer = Filer {
-        org_id: Some(org),
-        user_id: Some(principal.user_id),
-        channel: NoticeChannel::Api,
+        contact: None,
     };
-    let filed = in_tx!(state, |tx| file(
-        &mut tx,
-        state.policy(),
-        filer,
-        notice,
-        None,
-        now_millis()
-    )
-    .await?);
-    Ok((StatusCode::CREATED, axum::Json(filed)))
+    super::notices::file_for_account(&state, &principal, notice).await
 }
 
 /// Listings currently down on one platform, by what took them down.

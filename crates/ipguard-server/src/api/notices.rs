@@ -51,8 +51,17 @@ async fn file_notice(
     principal: Principal,
     ApiJson(input): ApiJson<NoticeInput>,
 ) -> ApiResult<impl IntoResponse> {
+    file_for_account(&state, &principal, input).await
+}
+
+/// Files a notice from a rights holder's account, which supplies the contact.
+pub(super) async fn file_for_account(
+    state: &AppState,
+    principal: &Principal,
+    input: NoticeInput,
+) -> ApiResult<(StatusCode, axum::Json<FiledNotice>)> {
     let org = principal.org()?;
-    let contact = account_contact(&state, &principal).await?;
+    let contact = account_contact(state, principal).await?;
     let notice = input
         .parse(Submitter::Account, Some(contact))
         .map_err(ApiError::validation)?;
