@@ -107,6 +107,7 @@ async fn expire_strikes(
 struct Due {
     id: i64,
     attempts: i64,
+    next_attempt_at: i64,
     url: String,
     secret: String,
     payload: String,
@@ -115,7 +116,7 @@ struct Due {
 async fn deliver_webhooks(state: &AppState) -> ApiResult<()> {
     let now = now_millis();
     let due = sqlx::query(
-        "SELECT d.id, d.attempts, w.url, w.secret, n.payload FROM webhook_deliveries d \
+        "SELECT d.id, d.attempts, d.next_attempt_at, w.url, w.secret, n.payload FROM webhook_deliveries d \
          JOIN webhooks w ON w.id = d.webhook_id JOIN notifications n ON n.id = d.notification_id \
          WHERE d.status = 'pending' AND d.next_attempt_at <= $1 ORDER BY d.id LIMIT $2",
     )
@@ -128,13 +129,34 @@ async fn deliver_webhooks(state: &AppState) -> ApiResult<()> {
         Ok(Due {
             id: row.try_get("id")?,
             attempts: row.try_get("attempts")?,
+            next_attempt_at: row.try_get("next_attempt_at")?,
             url: row.try_get("url")?,
             secret: row.try_get("secret")?,
             payload: row.try_get("payload")?,
         })
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    // Held while a delivery is in flight: longer than the request may take.
+    let lease_ms = i64::try_from(state.config.webhooks.timeout_ms)
+        .unwrap_or(i64::MAX / 2)
+        .saturating_mul(2);
     for delivery in due {
+        // Claim it first: another job runner (a second server, or a run
+        // started by hand) may have picked the same row. Whoever moves its
+        // time first sends it; if this process dies while sending, the
+        // lease runs out and the delivery is tried again.
+        let claimed = sqlx::query(
+            "UPDATE webhook_deliveries SET next_attempt_at = $1 \
+             WHERE id = $2 AND status = 'pending' AND next_attempt_at = $3",
+        )
+        .bind(now_millis().saturating_add(lease_ms))
+        .bind(delivery.id)
+        .bind(delivery.next_attempt_at)
+        .execute(state.store.pool())
+        .await?;
+        if claimed.rows_affected() == 0 {
+            continue;
+        }
         let timestamp = now_millis() / 1000;
         let sig = signature(
             delivery.secret.as_bytes(),

@@ -163,7 +163,15 @@ impl Store {
             Some(gate) => Some(gate.clone().lock_owned().await),
             None => None,
         };
-        let tx = self.pool.begin().await?;
+        let tx = match self.backend {
+            // IMMEDIATE takes SQLite's write lock now, waiting (busy_timeout)
+            // for any writer outside the gate: another process on the file,
+            // or a one-statement write from the pool. A deferred transaction
+            // that read first could not upgrade after such a write
+            // (SQLITE_BUSY_SNAPSHOT) and would fail instead of waiting.
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(WriteTx { tx, _gate: gate })
     }
 

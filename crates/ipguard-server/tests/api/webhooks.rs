@@ -35,7 +35,11 @@ async fn receiver(fail_first: usize) -> (String, Received) {
 
 #[tokio::test]
 async fn status_changes_reach_the_webhook_signed_and_retried() {
-    let app = spawn_app().await;
+    // The test drives delivery itself, two runners at once as two servers
+    // would; the background loop stays out of the way.
+    let mut config = ipguard_server::config::Config::default();
+    config.server.job_interval_ms = 3_600_000;
+    let app = spawn_app_with(config).await;
     app.marketplace(1).await;
     let holder = app.rights_holder("Acme").await;
     let (url, received) = receiver(1).await;
@@ -57,7 +61,7 @@ async fn status_changes_reach_the_webhook_signed_and_retried() {
     // deliverer until both events are in, without sleeping on a fixed guess.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        app.run_jobs().await;
+        tokio::join!(app.run_jobs(), app.run_jobs());
         if received.lock().unwrap().len() >= 2 {
             break;
         }
@@ -71,6 +75,11 @@ async fn status_changes_reach_the_webhook_signed_and_retried() {
             .unwrap();
     }
     let got = received.lock().unwrap().clone();
+    assert_eq!(
+        got.len(),
+        2,
+        "each event is delivered once, whoever runs the job"
+    );
     let events: Vec<String> = got
         .iter()
         .map(|(_, body)| {
