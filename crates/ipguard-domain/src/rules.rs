@@ -66,6 +66,12 @@ pub fn may_list(policy: &Policy, penalty: Penalty, active_listings: u64) -> Resu
     }
 }
 
+/// Whether a penalty takes the person's live listings off the platforms
+/// (suspension, closure); they come back when the penalty falls below it.
+pub fn hides_listings(penalty: Penalty) -> bool {
+    matches!(penalty, Penalty::Suspension | Penalty::Closure)
+}
+
 /// A submitter's record for one infringement type.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct AccuracyRecord {
@@ -176,6 +182,16 @@ mod tests {
             Err(Penalty::Suspension)
         );
         assert!(may_list(&policy, Penalty::Warning, 1000).is_ok());
+    }
+
+    #[test]
+    fn only_suspension_and_closure_hide_listings() {
+        let hiding: Vec<Penalty> = Penalty::ALL
+            .iter()
+            .copied()
+            .filter(|p| hides_listings(*p))
+            .collect();
+        assert_eq!(hiding, [Penalty::Suspension, Penalty::Closure]);
     }
 
     #[test]

@@ -308,6 +308,8 @@ pub struct Removals {
     pub notice: i64,
     /// Removed at once on a trusted submitter's notice.
     pub trusted_notice: i64,
+    /// Hidden while the seller's shop is suspended or closed.
+    pub penalty: i64,
     /// Put back after an appeal or counter-notice.
     pub restored: i64,
     pub active: i64,
@@ -326,12 +328,13 @@ async fn removals(
         format!("CAST(COALESCE(SUM(CASE WHEN {cause} THEN 1 ELSE 0 END), 0) AS BIGINT)")
     };
     let sql = format!(
-        "SELECT p.id, {proactive} AS proactive, {notice} AS notice, {trusted} AS trusted_notice, \
+        "SELECT p.id, {proactive} AS proactive, {notice} AS notice, {trusted} AS trusted_notice, {penalty} AS penalty, \
          {restored} AS restored, {active} AS active \
          FROM platforms p LEFT JOIN listings l ON l.platform = p.id GROUP BY p.id ORDER BY p.id",
         proactive = count("l.removed_by = 'proactive'"),
         notice = count("l.removed_by = 'notice'"),
         trusted = count("l.removed_by = 'trusted_notice'"),
+        penalty = count("l.removed_by = 'penalty'"),
         restored = count("l.state = 'restored'"),
         active = count("l.state = 'active'"),
     );
@@ -344,6 +347,7 @@ async fn removals(
                 proactive: r.try_get("proactive")?,
                 notice: r.try_get("notice")?,
                 trusted_notice: r.try_get("trusted_notice")?,
+                penalty: r.try_get("penalty")?,
                 restored: r.try_get("restored")?,
                 active: r.try_get("active")?,
             })

@@ -147,7 +147,7 @@ async fn resolve_listings(
             }
         };
         let row = sqlx::query(
-            "SELECT id, seller_id, state FROM listings WHERE platform = $1 AND ext_id = $2",
+            "SELECT id, seller_id, state, removed_by FROM listings WHERE platform = $1 AND ext_id = $2",
         )
         .bind(&platform)
         .bind(&ext_id)
@@ -158,7 +158,13 @@ async fn resolve_listings(
                 format!("listings[{i}]"),
                 format!("no listing `{ext_id}` on platform `{platform}`"),
             )),
-            Some(row) if row.try_get::<String, _>("state")? == "removed" => {
+            // A listing hidden by its shop's suspension has had no decision
+            // on its own infringement yet, so a notice may still name it.
+            Some(row)
+                if row.try_get::<String, _>("state")? == "removed"
+                    && row.try_get::<Option<String>, _>("removed_by")?.as_deref()
+                        != Some("penalty") =>
+            {
                 errors.push(FieldError::new(
                     format!("listings[{i}]"),
                     format!("listing `{ext_id}` on `{platform}` is already removed"),

@@ -116,12 +116,8 @@ pub async fn recompute(
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let weight = rules::active_strike_weight(&strikes, super::to_datetime(now));
     let penalty = rules::penalty_for(policy, weight);
-    let current: String = sqlx::query("SELECT penalty FROM persons WHERE id = $1")
-        .bind(person_id)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("penalty")?;
-    if current == penalty.as_str() {
+    let current = person_penalty(conn, person_id).await?;
+    if current == penalty {
         return Ok(());
     }
     sqlx::query(
@@ -154,22 +150,152 @@ pub async fn recompute(
         &json!({"penalty": penalty, "active_weight": weight, "reason": reason}),
     )
     .await?;
+    let listings = match (
+        rules::hides_listings(current),
+        rules::hides_listings(penalty),
+    ) {
+        (false, true) => hide_listings(conn, actor, person_id, penalty, now).await?,
+        (true, false) => show_listings(conn, actor, person_id, now).await?,
+        _ => Vec::new(),
+    };
     let sellers = sqlx::query("SELECT id FROM sellers WHERE person_id = $1")
         .bind(person_id)
         .fetch_all(&mut *conn)
         .await?;
     for seller in sellers {
         let seller_id: i64 = seller.try_get("id")?;
+        let changed: Vec<&str> = listings
+            .iter()
+            .filter(|l| l.seller_id == seller_id)
+            .map(|l| l.ext_id.as_str())
+            .collect();
         let payload = json!({
             "seller_id": seller_id,
             "penalty": penalty,
             "previous": current,
             "active_strike_weight": weight,
             "reason": reason,
+            // Taken down under a suspension or closure, or back when it ended.
+            "listings": changed,
         });
         notify(conn, Party::Seller(seller_id), "penalty.changed", payload).await?;
     }
     Ok(())
+}
+
+/// A listing a penalty took down or brought back.
+struct PenaltyListing {
+    seller_id: i64,
+    ext_id: String,
+}
+
+/// Takes the person's live listings on every platform off under a
+/// suspension or closure (`removed_by = penalty`).
+async fn hide_listings(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    person_id: i64,
+    penalty: Penalty,
+    now: i64,
+) -> Result<Vec<PenaltyListing>, StoreError> {
+    let reason = format!("shop under {penalty} for repeated infringement");
+    let listings = person_listings(conn, person_id, "l.state != 'removed'").await?;
+    sqlx::query(
+        "UPDATE listings SET state = 'removed', state_reason = $1, removed_by = 'penalty', removed_at = $2, \
+         updated_at = $2 WHERE state != 'removed' AND seller_id IN (SELECT id FROM sellers WHERE person_id = $3)",
+    )
+    .bind(&reason)
+    .bind(now)
+    .bind(person_id)
+    .execute(&mut *conn)
+    .await?;
+    record_listings(
+        conn,
+        actor,
+        "listings.hidden",
+        person_id,
+        &listings,
+        &reason,
+    )
+    .await?;
+    Ok(listings)
+}
+
+/// Brings back the listings a suspension took down once it is lifted;
+/// listings removed for infringement stay down.
+async fn show_listings(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    person_id: i64,
+    now: i64,
+) -> Result<Vec<PenaltyListing>, StoreError> {
+    let listings = person_listings(conn, person_id, "l.removed_by = 'penalty'").await?;
+    sqlx::query(
+        "UPDATE listings SET state = 'active', state_reason = NULL, removed_by = NULL, removed_at = NULL, \
+         updated_at = $1 WHERE removed_by = 'penalty' AND seller_id IN (SELECT id FROM sellers WHERE person_id = $2)",
+    )
+    .bind(now)
+    .bind(person_id)
+    .execute(&mut *conn)
+    .await?;
+    record_listings(
+        conn,
+        actor,
+        "listings.shown",
+        person_id,
+        &listings,
+        "penalty lifted",
+    )
+    .await?;
+    Ok(listings)
+}
+
+async fn person_listings(
+    conn: &mut AnyConnection,
+    person_id: i64,
+    condition: &str,
+) -> Result<Vec<PenaltyListing>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT l.seller_id, l.ext_id FROM listings l JOIN sellers s ON s.id = l.seller_id \
+         WHERE s.person_id = $1 AND {condition} ORDER BY l.id"
+    ))
+    .bind(person_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(PenaltyListing {
+                seller_id: row.try_get("seller_id")?,
+                ext_id: row.try_get("ext_id")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
+}
+
+/// One audit entry for the whole set, naming every listing.
+async fn record_listings(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    action: &str,
+    person_id: i64,
+    listings: &[PenaltyListing],
+    reason: &str,
+) -> Result<(), StoreError> {
+    if listings.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = listings.iter().map(|l| l.ext_id.as_str()).collect();
+    audit::append(
+        conn,
+        actor,
+        action,
+        "person",
+        person_id,
+        &json!(null),
+        &json!({"listings": ids, "reason": reason}),
+    )
+    .await
 }
 
 /// The current penalty of the person behind a seller.

@@ -235,7 +235,7 @@ async fn listings_are_scanned_at_ingest_and_findings_reach_reviewers_and_brand_o
     assert_eq!(
         figures.body,
         json!([{"platform": "bazaar", "proactive": 2, "notice": 1, "trusted_notice": 0,
-            "restored": 0, "active": 4}])
+            "penalty": 0, "restored": 0, "active": 4}])
     );
     let refused = app.get("/api/v1/enforcement/removals", &zephyr.key).await;
     assert_problem(&refused, StatusCode::FORBIDDEN, "forbidden");

@@ -35,6 +35,13 @@ async fn penalty_ladder_escalates_and_follows_the_person_across_shops() {
         seen,
         ["listing_limit", "suspension", "suspension", "closure"]
     );
+    // The suspension took the person's other live listing down in both
+    // shops; the notices that followed could still name those listings.
+    let hidden = app.get("/api/v1/listings/bazaar/A1-3", &app.admin).await;
+    assert_eq!(hidden.body["state"], "removed");
+    assert_eq!(hidden.body["removed_by"], "penalty");
+    let noticed = app.get("/api/v1/listings/bazaar/A1-2", &app.admin).await;
+    assert_eq!(noticed.body["removed_by"], "notice");
     let view = app
         .get(&format!("/api/v1/sellers/{}", first.id), &first.key)
         .await;
@@ -107,4 +114,64 @@ async fn listing_limit_caps_new_listings() {
     let result = app.post("/api/v1/listings/batch", &app.admin, batch).await;
     assert_eq!(result.body["created"], 1);
     assert_eq!(result.body["rejected"], 1);
+}
+
+#[tokio::test]
+async fn a_suspension_hides_the_shops_listings_until_it_is_lifted() {
+    let app = spawn_app().await;
+    let sellers = app.marketplace(1).await;
+    let extra = json!([{"id": "L0-2", "platform": "bazaar", "seller_id": "S0", "title": "Scarf", "category": "fashion"}]);
+    app.post("/api/v1/listings/batch", &app.admin, extra).await;
+    let holder = app.rights_holder("Acme").await;
+    for listing in ["L0-0", "L0-1"] {
+        let filed = app.file(&holder, "counterfeit", &[listing]).await;
+        app.decide(&app.reviewer, item_ids(&filed)[0], "uphold")
+            .await;
+    }
+    let seller = app
+        .get(
+            &format!("/api/v1/sellers/{}", sellers[0].id),
+            &sellers[0].key,
+        )
+        .await;
+    assert_eq!(seller.body["penalty"], "suspension");
+    let hidden = app
+        .get("/api/v1/listings/bazaar/L0-2", &sellers[0].key)
+        .await;
+    assert_eq!(hidden.body["state"], "removed");
+    assert_eq!(hidden.body["removed_by"], "penalty");
+    let events = app.get("/api/v1/notifications", &sellers[0].key).await;
+    let suspended = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            e["event"] == "penalty.changed" && e["payload"]["data"]["penalty"] == "suspension"
+        })
+        .expect("the seller is told of the suspension");
+    assert_eq!(suspended["payload"]["data"]["listings"], json!(["L0-2"]));
+    let figures = app.get("/api/v1/enforcement/removals", &app.admin).await;
+    assert_eq!(figures.body[0]["penalty"], 1);
+    assert_eq!(figures.body[0]["notice"], 2);
+
+    // The strikes run out: the suspension ends and the hidden listing comes
+    // back; the two removed for infringement stay down.
+    sqlx::query("UPDATE strikes SET expires_at = 1")
+        .execute(app.state.store.pool())
+        .await
+        .unwrap();
+    app.run_jobs().await;
+    let seller = app
+        .get(
+            &format!("/api/v1/sellers/{}", sellers[0].id),
+            &sellers[0].key,
+        )
+        .await;
+    assert_eq!(seller.body["penalty"], "none");
+    assert_eq!(app.listing_state("L0-2").await, "active");
+    assert_eq!(app.listing_state("L0-0").await, "removed");
+    assert_eq!(app.listing_state("L0-1").await, "removed");
+    ipguard_store::audit::verify(&app.state.store)
+        .await
+        .unwrap();
 }
