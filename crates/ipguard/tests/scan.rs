@@ -85,6 +85,7 @@ fn stolen_photos_are_matched_flipped_and_resized_but_not_for_authorised_sellers(
         json!({"id": "AUTHORISED", "seller_id": "S1", "title": "Running shoes", "images": ["photos/stolen.jpg"]}),
         json!({"id": "OWN", "seller_id": "S9", "title": "Running shoes", "images": ["photos/own.png"]}),
         json!({"id": "REMOTE", "seller_id": "S9", "title": "Running shoes", "images": ["https://img.example/1.jpg"]}),
+        json!({"id": "MISSING", "seller_id": "S9", "title": "Running shoes", "images": ["photos/gone.jpg"]}),
     ];
     let lines: Vec<String> = listings.iter().map(Value::to_string).collect();
     std::fs::write(
@@ -100,13 +101,22 @@ fn stolen_photos_are_matched_flipped_and_resized_but_not_for_authorised_sellers(
         String::from_utf8_lossy(&out.stderr)
     );
     let found = findings(dir);
-    assert_eq!(found.len(), 5, "one record per input line");
-    let ids: Vec<&str> = found[..4]
+    assert_eq!(found.len(), 6, "one record per input line");
+    let ids: Vec<&str> = found[..5]
         .iter()
         .map(|f| f["listing_id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["STOLEN", "AUTHORISED", "OWN", "REMOTE"]);
-    assert_eq!(found[4]["line"], 5);
+    assert_eq!(ids, ["STOLEN", "AUTHORISED", "OWN", "REMOTE", "MISSING"]);
+    assert_eq!(found[5]["line"], 6);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("listing MISSING: photo photos/gone.jpg"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 listing photos could not be read"),
+        "{stderr}"
+    );
 
     let stolen = image_matches(&found[0]);
     assert_eq!(stolen.len(), 1, "{}", found[0]);
@@ -116,25 +126,35 @@ fn stolen_photos_are_matched_flipped_and_resized_but_not_for_authorised_sellers(
     assert!(stolen[0]["distance"].as_u64().unwrap() <= 31);
     assert_eq!(found[0]["brands"], json!(["acme"]), "{}", found[0]);
     assert_ne!(found[0]["action"], "allow", "{}", found[0]);
-    for other in &found[1..4] {
+    for other in &found[1..5] {
         assert!(image_matches(other).is_empty(), "{other}");
         assert_eq!(other["action"], "allow", "{other}");
     }
 }
 
 #[test]
-fn an_unreadable_reference_photo_is_a_clear_error() {
+fn an_unreadable_reference_photo_is_reported_and_the_text_still_scanned() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
+    std::fs::write(dir.join("flat.png"), b"").unwrap();
     let catalog = json!({"brands": [{"id": "acme", "name": "Acmeflux", "terms": ["Acmeflux"],
-        "reference_images": ["ref/missing.png"]}]});
+        "reference_images": ["ref/missing.png", "flat.png"]}]});
     std::fs::write(dir.join("catalog.json"), catalog.to_string()).unwrap();
-    std::fs::write(dir.join("listings.jsonl"), "").unwrap();
+    let listing = json!({"id": "L1", "seller_id": "S9", "title": "Acmeflux replica AAA 1:1"});
+    std::fs::write(dir.join("listings.jsonl"), format!("{listing}\n")).unwrap();
     let out = scan(dir, "catalog.json", "listings.jsonl");
-    assert!(!out.status.success());
+    assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("reference photo ref/missing.png of brand acme"),
+        stderr.contains("reference photo ref/missing.png of brand acme left out"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("reference photo flat.png of brand acme left out"),
+        "{stderr}"
+    );
+    let found = findings(dir);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["brands"], json!(["acme"]));
+    assert_eq!(found[0]["action"], "block", "{}", found[0]);
 }

@@ -5,11 +5,11 @@
 //! becomes an `image_match` reason. Photos given as URLs are not fetched:
 //! a file scan stays offline (the service fetches them).
 
-use anyhow::{anyhow, bail};
 use ipguard_detect::{Catalog, Listing, Reason};
 use ipguard_hashindex::{HashIndex, IndexConfig};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The PDQ authors' threshold: below this quality a hash is unreliable.
 const MIN_QUALITY: u8 = 50;
@@ -23,36 +23,50 @@ pub struct PhotoMatcher {
     radius: u32,
     /// Where relative listing photo paths are also looked for.
     listings_dir: Option<PathBuf>,
+    /// Listing photos that could not be read, for the closing summary.
+    unreadable: AtomicU64,
 }
 
+/// Unreadable listing photos reported one by one; the rest are counted.
+const REPORTED_PHOTO_ERRORS: u64 = 10;
+
 impl PhotoMatcher {
-    /// Hashes every reference photo; `None` when the catalog has none.
-    /// Relative paths are read from the current directory, else from the
-    /// catalog's. An unreadable or flat reference photo is an error: the
-    /// catalog would silently protect less than it says.
+    /// Hashes every reference photo; `None` when the catalog has none that
+    /// can be used. Relative paths are read from the current directory, else
+    /// from the catalog's. An unreadable or flat reference photo is reported
+    /// on stderr and left out, so a catalog whose photos are elsewhere still
+    /// scans on its text.
     pub fn load(
         catalog: &Catalog,
         catalog_dir: &Path,
         listings_dir: Option<PathBuf>,
         radius: u32,
-    ) -> anyhow::Result<Option<PhotoMatcher>> {
+    ) -> Option<PhotoMatcher> {
         let mut references = Vec::new();
         let mut entries = Vec::new();
         for brand in &catalog.brands {
             for written in &brand.reference_images {
                 let path = locate(written, Some(catalog_dir));
-                // The error's text already names its cause; as a context it
-                // would print that cause twice.
-                let hashes = ipguard_pdq::dihedral_hashes_file(&path).map_err(|err| {
-                    anyhow!("reference photo {written} of brand {}: {err}", brand.id)
-                })?;
-                if hashes.quality < MIN_QUALITY {
-                    bail!(
-                        "reference photo {written} of brand {} has PDQ quality {} (under {MIN_QUALITY}): too flat to match reliably",
-                        brand.id,
-                        hashes.quality
+                let skipped = |why: String| {
+                    eprintln!(
+                        "ipguard scan: reference photo {written} of brand {} left out: {why}",
+                        brand.id
                     );
-                }
+                };
+                let hashes = match ipguard_pdq::dihedral_hashes_file(&path) {
+                    Ok(hashes) if hashes.quality >= MIN_QUALITY => hashes,
+                    Ok(hashes) => {
+                        skipped(format!(
+                            "PDQ quality {} is under {MIN_QUALITY}, too flat to match reliably",
+                            hashes.quality
+                        ));
+                        continue;
+                    }
+                    Err(err) => {
+                        skipped(err.to_string());
+                        continue;
+                    }
+                };
                 let number = references.len() as u64;
                 for (k, hash) in hashes.all().iter().enumerate() {
                     entries.push((number * 8 + k as u64, hash.0));
@@ -61,20 +75,26 @@ impl PhotoMatcher {
             }
         }
         if references.is_empty() {
-            return Ok(None);
+            return None;
         }
         let authorised = catalog
             .brands
             .iter()
             .map(|b| (b.id.clone(), b.authorized_sellers.clone()))
             .collect();
-        Ok(Some(PhotoMatcher {
+        Some(PhotoMatcher {
             index: HashIndex::from_entries(IndexConfig::default(), entries),
             references,
             authorised,
             radius,
             listings_dir,
-        }))
+            unreadable: AtomicU64::new(0),
+        })
+    }
+
+    /// How many listing photos could not be read.
+    pub fn unreadable(&self) -> u64 {
+        self.unreadable.load(Ordering::Relaxed)
     }
 
     /// The closest reference match per brand among the listing's photos.
@@ -90,7 +110,9 @@ impl PhotoMatcher {
                 Ok(hashed) if hashed.quality >= MIN_QUALITY => hashed,
                 Ok(_) => continue,
                 Err(err) => {
-                    eprintln!("ipguard scan: listing {}: photo {image}: {err}", listing.id);
+                    if self.unreadable.fetch_add(1, Ordering::Relaxed) < REPORTED_PHOTO_ERRORS {
+                        eprintln!("ipguard scan: listing {}: photo {image}: {err}", listing.id);
+                    }
                     continue;
                 }
             };

@@ -61,7 +61,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let listings_dir = (args.input != "-")
         .then(|| Path::new(&args.input).parent().map(Path::to_path_buf))
         .flatten();
-    let photos = PhotoMatcher::load(&catalog, catalog_dir, listings_dir, args.radius)?;
+    let photos = PhotoMatcher::load(&catalog, catalog_dir, listings_dir, args.radius);
     let evidence = |listing: &ipguard_detect::Listing| {
         photos
             .as_ref()
@@ -100,6 +100,15 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         )
     })?;
     bar.finish_and_clear();
+    if let Some(unreadable) = photos
+        .as_ref()
+        .map(PhotoMatcher::unreadable)
+        .filter(|n| *n > 0)
+    {
+        eprintln!(
+            "ipguard scan: {unreadable} listing photos could not be read and were not matched"
+        );
+    }
     eprintln!(
         "scanned {} listings ({} malformed) in {:.2}s: {:.0} listings/s, {:.1} MB/s; allow {}, review {}, block {}",
         summary.lines,
