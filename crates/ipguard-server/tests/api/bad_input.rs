@@ -158,9 +158,7 @@ async fn audit_log_verifies_and_detects_a_tampered_row() {
     let app = spawn_app().await;
     app.marketplace(1).await;
     let holder = app.rights_holder("Acme").await;
-    let filed = app.file(&holder, "counterfeit", &["L0-0"]).await;
-    app.decide(&app.reviewer, item_ids(&filed)[0], "uphold")
-        .await;
+    app.upheld(&holder, "L0-0").await;
     let store = &app.state.store;
     let count = ipguard_store::audit::verify(store).await.unwrap();
     assert!(count > 10, "{count}");

@@ -13,9 +13,7 @@ async fn upheld_appeal_restores_the_listing_and_removes_the_strike() {
     let app = spawn_app().await;
     let sellers = app.marketplace(1).await;
     let holder = app.rights_holder("Acme").await;
-    let filed = app.file(&holder, "counterfeit", &["L0-0"]).await;
-    let item = item_ids(&filed)[0];
-    app.decide(&app.reviewer, item, "uphold").await;
+    let item = app.upheld(&holder, "L0-0").await;
 
     let challenge = app
         .post(
@@ -134,9 +132,7 @@ async fn legal_action_keeps_a_counter_notified_listing_down() {
     let app = spawn_app().await;
     let sellers = app.marketplace(1).await;
     let holder = app.rights_holder("Acme").await;
-    let filed = app.file(&holder, "counterfeit", &["L0-0"]).await;
-    let item = item_ids(&filed)[0];
-    app.decide(&app.reviewer, item, "uphold").await;
+    let item = app.upheld(&holder, "L0-0").await;
     let c = app
         .post(
             &format!("/api/v1/items/{item}/challenges"),
@@ -172,9 +168,7 @@ async fn appeal_after_the_window_is_refused() {
     let app = spawn_app_with(config).await;
     let sellers = app.marketplace(1).await;
     let holder = app.rights_holder("Acme").await;
-    let filed = app.file(&holder, "counterfeit", &["L0-0"]).await;
-    let item = item_ids(&filed)[0];
-    app.decide(&app.reviewer, item, "uphold").await;
+    let item = app.upheld(&holder, "L0-0").await;
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let late = app
         .post(
@@ -196,26 +190,17 @@ async fn removals_reversed_on_appeal_count_against_the_submitters_accuracy() {
     let holder = app.rights_holder("Acme").await;
     let mut items = Vec::new();
     for s in 0..4 {
-        let filed = app
-            .file(&holder, "counterfeit", &[&format!("L{s}-0")])
-            .await;
-        let item = item_ids(&filed)[0];
-        app.decide(&app.reviewer, item, "uphold").await;
+        let item = app.upheld(&holder, &format!("L{s}-0")).await;
         items.push(item);
     }
-    let trust = |record: &serde_json::Value| {
-        let by_type = record["by_type"].as_array().unwrap();
-        let counterfeit = by_type
-            .iter()
-            .find(|t| t["infringement_type"] == "counterfeit")
-            .unwrap();
+    let trust = |record: serde_json::Value| {
         (
-            counterfeit["trusted"].as_bool().unwrap(),
-            counterfeit["record"]["upheld"].as_i64().unwrap(),
+            record["trusted"].as_bool().unwrap(),
+            record["record"]["upheld"].as_i64().unwrap(),
         )
     };
-    let record = app.get("/api/v1/submitter", &holder.key).await;
-    assert_eq!(trust(&record.body), (true, 4));
+    let record = app.submitter_record(&holder, "counterfeit").await;
+    assert_eq!(trust(record), (true, 4));
 
     // Two sellers win their appeals before a second reviewer: 2 of 4 upheld
     // is under the 75 % the program asks, so trust goes at once.
@@ -237,8 +222,8 @@ async fn removals_reversed_on_appeal_count_against_the_submitters_accuracy() {
             .await;
         assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
     }
-    let record = app.get("/api/v1/submitter", &holder.key).await;
-    assert_eq!(trust(&record.body), (false, 2));
+    let record = app.submitter_record(&holder, "counterfeit").await;
+    assert_eq!(trust(record), (false, 2));
     let next = app.file(&holder, "counterfeit", &["L0-1"]).await;
     assert_eq!(next.body["trusted"], false);
     assert_eq!(next.body["items"][0]["status"], "pending");

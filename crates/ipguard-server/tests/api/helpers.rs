@@ -276,6 +276,28 @@ impl TestApp {
         .await
     }
 
+    /// Files a counterfeit notice on one listing and has the reviewer uphold
+    /// it; returns the item's id.
+    pub async fn upheld(&self, holder: &Holder, listing: &str) -> i64 {
+        let filed = self.file(holder, "counterfeit", &[listing]).await;
+        let item = item_ids(&filed)[0];
+        let decided = self.decide(&self.reviewer, item, "uphold").await;
+        assert_eq!(decided.status, StatusCode::OK, "{}", decided.body);
+        item
+    }
+
+    /// The holder's record and trusted status for one infringement type.
+    pub async fn submitter_record(&self, holder: &Holder, kind: &str) -> Value {
+        let record = self.get("/api/v1/submitter", &holder.key).await;
+        record.body["by_type"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["infringement_type"] == kind)
+            .unwrap()
+            .clone()
+    }
+
     pub async fn listing_state(&self, ext_id: &str) -> String {
         let listing = self
             .get(&format!("/api/v1/listings/bazaar/{ext_id}"), &self.admin)

@@ -143,22 +143,11 @@ async fn trusted_submitter_removes_at_once_and_loses_trust_when_accuracy_falls()
         app.decide(&app.reviewer, item_ids(&filed)[0], "uphold")
             .await;
     }
-    let record = app.get("/api/v1/submitter", &holder.key).await;
-    let counterfeit = record.body["by_type"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["infringement_type"] == "counterfeit")
-        .unwrap();
+    let counterfeit = app.submitter_record(&holder, "counterfeit").await;
     assert_eq!(counterfeit["trusted"], true);
     assert_eq!(counterfeit["record"]["upheld"], 3);
     // Trust is earned per infringement type.
-    let copyright = record.body["by_type"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["infringement_type"] == "copyright")
-        .unwrap();
+    let copyright = app.submitter_record(&holder, "copyright").await;
     assert_eq!(copyright["trusted"], false);
 
     let trusted = app.file(&holder, "counterfeit", &["L3-0"]).await;

@@ -22,9 +22,7 @@ async fn penalty_ladder_escalates_and_follows_the_person_across_shops() {
 
     let mut seen = Vec::new();
     for listing in ["A1-0", "A1-1", "A2-0", "A1-2"] {
-        let filed = app.file(&holder, "counterfeit", &[listing]).await;
-        app.decide(&app.reviewer, item_ids(&filed)[0], "uphold")
-            .await;
+        app.upheld(&holder, listing).await;
         let view = app
             .get(&format!("/api/v1/sellers/{}", second.id), &second.key)
             .await;
@@ -99,9 +97,7 @@ async fn listing_limit_caps_new_listings() {
     let app = spawn_app_with(config).await;
     let sellers = app.marketplace(1).await;
     let holder = app.rights_holder("Acme").await;
-    let filed = app.file(&holder, "counterfeit", &["L0-0"]).await;
-    app.decide(&app.reviewer, item_ids(&filed)[0], "uphold")
-        .await;
+    app.upheld(&holder, "L0-0").await;
     let view = app
         .get(&format!("/api/v1/sellers/{}", sellers[0].id), &app.admin)
         .await;
@@ -124,9 +120,7 @@ async fn a_suspension_hides_the_shops_listings_until_it_is_lifted() {
     app.post("/api/v1/listings/batch", &app.admin, extra).await;
     let holder = app.rights_holder("Acme").await;
     for listing in ["L0-0", "L0-1"] {
-        let filed = app.file(&holder, "counterfeit", &[listing]).await;
-        app.decide(&app.reviewer, item_ids(&filed)[0], "uphold")
-            .await;
+        app.upheld(&holder, listing).await;
     }
     let seller = app
         .get(
