@@ -10,7 +10,7 @@ use zune_core::colorspace::ColorSpace;
 use zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
 
-use crate::downsample::Pixels;
+use crate::downsample::{Arithmetic, Pixels};
 use crate::error::PdqError;
 
 /// Bounds on what an untrusted image may make the decoder do.
@@ -190,6 +190,11 @@ impl EightBit {
             width: self.width,
             height: self.height,
             channels: self.channels,
+            arithmetic: if self.luma_only {
+                Arithmetic::Fast
+            } else {
+                Arithmetic::Reference
+            },
         }
     }
 }

@@ -16,7 +16,7 @@
 //!   and stores the sums at sampled columns and rows. The running sums are
 //!   still carried through every pixel, because their rounding depends on it.
 
-use std::sync::LazyLock;
+use std::ops::Range;
 
 /// Rows filtered together along their length, one per SIMD lane.
 const STRIP: usize = 8;
@@ -32,6 +32,33 @@ pub(crate) struct Pixels<'a> {
     pub width: usize,
     pub height: usize,
     pub channels: usize,
+    pub arithmetic: Arithmetic,
+}
+
+/// How closely the blur follows the reference's float operations.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Arithmetic {
+    /// The reference's operations in its order, bit for bit: for pixels
+    /// that are the reference's own input.
+    Reference,
+    /// Running sums updated as `sum + (entering - leaving)`, which halves
+    /// the chain of dependent additions, and every division done as a
+    /// multiplication by the reciprocal. Each differs from the reference by
+    /// a rounding step; for a JPEG's luma plane, which already differs from
+    /// the luminance of the RGB the reference hashes by up to a level a
+    /// pixel, that is lost in the noise, and it makes the blur much faster.
+    Fast,
+}
+
+impl Arithmetic {
+    /// A running sum's next value as the window moves by one.
+    #[inline]
+    fn step(self, sum: f32, entering: f32, leaving: f32) -> f32 {
+        match self {
+            Arithmetic::Reference => (sum + entering) - leaving,
+            Arithmetic::Fast => sum + (entering - leaving),
+        }
+    }
 }
 
 /// The box filter window along a dimension of `length` pixels, for a 64-pixel
@@ -55,51 +82,84 @@ fn sample_positions(length: usize) -> [usize; SIDE] {
 /// Luminance as the `pdqhash` Python bindings compute it: the weighted sum
 /// `(0.299 R + 0.587 G) + 0.114 B` in double precision (numpy's float64),
 /// rounded once to f32. (The C++ core's own `fillFloatLumaFromRGB` rounds each
-/// product to f32 first.) Each product only depends on one 8-bit channel, so
-/// the products are looked up rather than multiplied: the same doubles, found
-/// faster than converting and multiplying three channels per pixel.
-struct LumaTables {
-    red: [f64; 256],
-    green: [f64; 256],
-    blue: [f64; 256],
-    /// The whole sum for R = G = B, i.e. gray pixels.
-    gray: [f32; 256],
+/// product to f32 first.)
+///
+/// That is computed here as `(299 R + 587 G + 114 B) / 1000` in f32, which
+/// gives the same bits for every pixel and vectorises: the integer sum is
+/// exact, so the f32 division rounds the exact quotient once. The double
+/// sum is within a relative 1e-15 of that quotient, and a whole number over
+/// 1000 never lies within a relative 3e-11 of a point where f32 rounding
+/// changes, so both round to the same f32. A test checks all 2^24 colours.
+#[inline]
+fn luma(red: u8, green: u8, blue: u8) -> f32 {
+    weighted_sum(red, green, blue) / 1000.0
 }
 
-static LUMA: LazyLock<LumaTables> = LazyLock::new(|| {
-    let red = std::array::from_fn(|v| v as f64 * 0.299);
-    let green = std::array::from_fn(|v| v as f64 * 0.587);
-    let blue = std::array::from_fn(|v| v as f64 * 0.114);
-    let gray = std::array::from_fn(|v| ((red[v] + green[v]) + blue[v]) as f32);
-    LumaTables {
-        red,
-        green,
-        blue,
-        gray,
-    }
-});
+/// `299 R + 587 G + 114 B`, exact in f32 (it is below 2^24).
+#[inline]
+fn weighted_sum(red: u8, green: u8, blue: u8) -> f32 {
+    let sum = WEIGHTED.red[usize::from(red)]
+        + WEIGHTED.green[usize::from(green)]
+        + WEIGHTED.blue[usize::from(blue)];
+    sum as f32
+}
 
-/// Writes the luminance of row `row` through `out`, one value per pixel;
-/// monomorphised per channel count.
-fn luma_row_with<'a, const CHANNELS: usize>(
-    pixels: &Pixels,
-    row: usize,
-    out: impl Iterator<Item = &'a mut f32>,
-) {
-    let tables = &*LUMA;
+/// `299 R`, `587 G` and `114 B` by table: three loads from a 3 KiB table
+/// are cheaper than widening the bytes and multiplying.
+struct WeightTables {
+    red: [i32; 256],
+    green: [i32; 256],
+    blue: [i32; 256],
+}
+
+static WEIGHTED: WeightTables = WeightTables {
+    red: weights(299),
+    green: weights(587),
+    blue: weights(114),
+};
+
+const fn weights(weight: i32) -> [i32; 256] {
+    let mut table = [0; 256];
+    let mut value = 0;
+    while value < 256 {
+        table[value] = weight * value as i32;
+        value += 1;
+    }
+    table
+}
+
+/// Writes the luminance of row `row` into `out`, one value per pixel;
+/// monomorphised per channel count. Gray is its own luminance, since the
+/// weights sum to one.
+fn luma_row_with<const CHANNELS: usize>(pixels: &Pixels, row: usize, out: &mut [f32]) {
     let stride = pixels.width * CHANNELS;
     let source = &pixels.data[row * stride..(row + 1) * stride];
-    for (value, pixel) in out.zip(source.chunks_exact(CHANNELS)) {
-        *value = if CHANNELS >= 3 {
-            let red_green = tables.red[usize::from(pixel[0])] + tables.green[usize::from(pixel[1])];
-            (red_green + tables.blue[usize::from(pixel[2])]) as f32
-        } else {
-            tables.gray[usize::from(pixel[0])]
-        };
+    if CHANNELS >= 3 {
+        // Four pixels a step, so that the divisions run as one vector.
+        let mut quads = out.chunks_exact_mut(4);
+        for (quad, pixels) in (&mut quads).zip(source.chunks_exact(4 * CHANNELS)) {
+            let sums: [f32; 4] = std::array::from_fn(|i| {
+                let pixel = &pixels[i * CHANNELS..];
+                weighted_sum(pixel[0], pixel[1], pixel[2])
+            });
+            quad.copy_from_slice(&sums.map(|sum| sum / 1000.0));
+        }
+        let rest = quads.into_remainder();
+        let done = source.len() / CHANNELS - rest.len();
+        for (value, pixel) in rest
+            .iter_mut()
+            .zip(source[done * CHANNELS..].chunks_exact(CHANNELS))
+        {
+            *value = luma(pixel[0], pixel[1], pixel[2]);
+        }
+    } else {
+        for (value, pixel) in out.iter_mut().zip(source.chunks_exact(CHANNELS)) {
+            *value = f32::from(pixel[0]);
+        }
     }
 }
 
-fn luma_row<'a>(pixels: &Pixels, row: usize, out: impl Iterator<Item = &'a mut f32>) {
+fn luma_row(pixels: &Pixels, row: usize, out: &mut [f32]) {
     match pixels.channels {
         1 => luma_row_with::<1>(pixels, row, out),
         2 => luma_row_with::<2>(pixels, row, out),
@@ -113,7 +173,7 @@ fn luma_row<'a>(pixels: &Pixels, row: usize, out: impl Iterator<Item = &'a mut f
 pub(crate) fn luma_64x64(pixels: &Pixels) -> [[f32; SIDE]; SIDE] {
     let mut out = [[0.0; SIDE]; SIDE];
     for (row, values) in out.iter_mut().enumerate() {
-        luma_row(pixels, row, values.iter_mut());
+        luma_row(pixels, row, values);
     }
     out
 }
@@ -122,74 +182,97 @@ pub(crate) fn luma_64x64(pixels: &Pixels) -> [[f32; SIDE]; SIDE] {
 /// are positions along the filtered dimension.
 trait RunningSums {
     fn add(&mut self, index: usize);
-    /// The reference's `sum += in[added]; sum -= in[subtracted];`.
-    fn add_and_subtract(&mut self, added: usize, subtracted: usize);
     fn subtract(&mut self, index: usize);
     /// Output `index` is the current sums divided by `count`.
-    fn emit(&mut self, index: usize, count: f32);
+    fn emit(&mut self, index: usize, count: usize);
+    /// The full-window phase, where nearly all the work is: for each
+    /// `index` in `added`, the reference's `sum += in[index]; sum -=
+    /// in[index - window];`, then output `index - lag` is the sums divided by
+    /// `window`.
+    fn slide(&mut self, added: Range<usize>, window: usize, lag: usize);
 }
 
 /// The reference's `box1DFloat` phase structure over a line of `length`
 /// values: grow the window to its half width, write while it grows to full
-/// width, slide it, then shrink it at the far end. `count` is the number of
-/// values in the window, the reference's divisor.
+/// width, slide it, then shrink it at the far end. The divisor is the number
+/// of values in the window.
 fn box_filter(length: usize, window: usize, sums: &mut impl RunningSums) {
     let half = (window + 2) / 2;
     let lag = half - 1;
-    let mut count = 0u32;
     for index in 0..lag {
         sums.add(index);
-        count += 1;
     }
     for index in lag..window {
         sums.add(index);
-        count += 1;
-        sums.emit(index - lag, count as f32);
+        sums.emit(index - lag, index + 1);
     }
-    for index in window..length {
-        sums.add_and_subtract(index, index - window);
-        sums.emit(index - lag, count as f32);
-    }
-    for index in length - window..length - window + lag {
+    sums.slide(window..length, window, lag);
+    for (shrunk, index) in (length - window..length - window + lag).enumerate() {
         sums.subtract(index);
-        count -= 1;
-        sums.emit(index + window - lag, count as f32);
+        sums.emit(index + window - lag, window - shrunk - 1);
     }
 }
 
-/// Where filtered values are kept: every position, or only the 64 sampled
-/// ones (each sample slot receiving the value at its position).
-struct Keep {
-    /// `None` keeps every position.
-    sample_positions: Option<[usize; SIDE]>,
+/// Division by a box filter's window count. With [`Arithmetic::Reference`]
+/// it is bit for bit `value / count`: a power of two is applied as a
+/// multiplication by its reciprocal, since both round the same exact
+/// quotient and a multiplication costs a fraction of a division. (Windows
+/// of 8 are what 897- to 1024-pixel sides get.)
+#[derive(Clone, Copy)]
+enum Divisor {
+    Reciprocal(f32),
+    Count(f32),
+}
+
+impl Divisor {
+    fn new(count: usize, arithmetic: Arithmetic) -> Divisor {
+        if count.is_power_of_two() || arithmetic == Arithmetic::Fast {
+            Divisor::Reciprocal(1.0 / count as f32)
+        } else {
+            Divisor::Count(count as f32)
+        }
+    }
+
+    /// `out[i] = sums[i] / count`, with the choice made outside the loop so
+    /// that the loop vectorises.
+    fn divide_into(self, sums: &[f32], out: &mut [f32]) {
+        match self {
+            Divisor::Reciprocal(reciprocal) => {
+                for (value, sum) in out.iter_mut().zip(sums) {
+                    *value = sum * reciprocal;
+                }
+            }
+            Divisor::Count(count) => {
+                for (value, sum) in out.iter_mut().zip(sums) {
+                    *value = sum / count;
+                }
+            }
+        }
+    }
+}
+
+/// Which of the 64 sample slots take each output of a filter pass: the
+/// sample positions along that dimension, with a cursor, as outputs arrive
+/// in increasing order.
+struct SampleCursor {
+    positions: [usize; SIDE],
     next_slot: usize,
 }
 
-impl Keep {
-    const ALL: Keep = Keep {
-        sample_positions: None,
-        next_slot: 0,
-    };
-
-    fn samples(length: usize) -> Keep {
-        Keep {
-            sample_positions: Some(sample_positions(length)),
+impl SampleCursor {
+    fn new(length: usize) -> SampleCursor {
+        SampleCursor {
+            positions: sample_positions(length),
             next_slot: 0,
         }
     }
 
-    /// Calls `store(slot)` for each slot that keeps output `index`. Outputs
-    /// arrive in increasing order, so one cursor finds the sample slots.
+    /// Calls `store(slot)` for each slot sampling position `index`.
     #[inline]
     fn for_each_slot(&mut self, index: usize, mut store: impl FnMut(usize)) {
-        match &self.sample_positions {
-            None => store(index),
-            Some(positions) => {
-                while self.next_slot < SIDE && positions[self.next_slot] == index {
-                    store(self.next_slot);
-                    self.next_slot += 1;
-                }
-            }
+        while self.next_slot < SIDE && self.positions[self.next_slot] == index {
+            store(self.next_slot);
+            self.next_slot += 1;
         }
     }
 }
@@ -197,44 +280,68 @@ impl Keep {
 /// One column of a strip: the values of [`STRIP`] consecutive rows.
 type Lanes = [f32; STRIP];
 
-/// Where a horizontal pass stores each kept output slot's [`STRIP`] values.
+/// Where a horizontal pass puts its outputs. `quotients` computes the
+/// output's [`STRIP`] values, so that a sink keeping few positions divides
+/// only for those.
 trait StripSink {
-    fn store(&mut self, slot: usize, values: &Lanes);
+    fn store(&mut self, index: usize, quotients: impl Fn() -> Lanes);
 }
 
-/// Stores into an interleaved strip, slot by slot.
+/// Keeps every output, in an interleaved strip.
 impl StripSink for &mut [Lanes] {
     #[inline]
-    fn store(&mut self, slot: usize, values: &Lanes) {
-        self[slot] = *values;
+    fn store(&mut self, index: usize, quotients: impl Fn() -> Lanes) {
+        self[index] = quotients();
     }
 }
 
-/// Stores straight into the strip's rows of a row-major image (rows
-/// `stride` apart), so that no interleaved copy of the output is made and
-/// read back.
-struct StripRows<'a> {
-    rows: &'a mut [f32],
-    stride: usize,
+/// Keeps the outputs at the 64 sampled columns.
+struct SampledColumns<'a> {
+    cursor: SampleCursor,
+    out: &'a mut [Lanes; SIDE],
 }
 
-impl StripSink for StripRows<'_> {
+impl StripSink for SampledColumns<'_> {
     #[inline]
-    fn store(&mut self, slot: usize, values: &Lanes) {
-        for (row, value) in self.rows.chunks_exact_mut(self.stride).zip(values) {
-            row[slot] = *value;
-        }
+    fn store(&mut self, index: usize, quotients: impl Fn() -> Lanes) {
+        let out = &mut *self.out;
+        self.cursor
+            .for_each_slot(index, |slot| out[slot] = quotients());
     }
 }
 
-/// Running sums along rows, [`STRIP`] rows at a time: `input[j][lane]` is
-/// column `j` of the strip's row `lane`. Output slot `s` gets the sums at the
-/// position(s) `keep` assigns it, divided by the window count.
+/// Running sums along rows, [`STRIP`] rows at a time, one SIMD lane per
+/// row: `input[j][lane]` is column `j` of the strip's row `lane`.
 struct RowStrip<'a, S: StripSink> {
     input: &'a [Lanes],
     sums: Lanes,
-    keep: Keep,
     out: S,
+    arithmetic: Arithmetic,
+}
+
+impl<S: StripSink> RowStrip<'_, S> {
+    /// [`RunningSums::slide`] with the arithmetic and the division given as
+    /// closures, so that the loop is compiled once for each, without a
+    /// branch inside.
+    #[inline]
+    fn slide_by(
+        &mut self,
+        added: Range<usize>,
+        window: usize,
+        lag: usize,
+        step: impl Fn(f32, f32, f32) -> f32,
+        divide: impl Fn(f32) -> f32,
+    ) {
+        let mut sums = self.sums;
+        for index in added {
+            let (entering, leaving) = (&self.input[index], &self.input[index - window]);
+            for lane in 0..STRIP {
+                sums[lane] = step(sums[lane], entering[lane], leaving[lane]);
+            }
+            self.out.store(index - lag, || sums.map(&divide));
+        }
+        self.sums = sums;
+    }
 }
 
 impl<S: StripSink> RunningSums for RowStrip<'_, S> {
@@ -246,15 +353,6 @@ impl<S: StripSink> RunningSums for RowStrip<'_, S> {
     }
 
     #[inline]
-    fn add_and_subtract(&mut self, added: usize, subtracted: usize) {
-        let (added, subtracted) = (&self.input[added], &self.input[subtracted]);
-        for ((sum, a), s) in self.sums.iter_mut().zip(added).zip(subtracted) {
-            *sum += a;
-            *sum -= s;
-        }
-    }
-
-    #[inline]
     fn subtract(&mut self, index: usize) {
         for (sum, value) in self.sums.iter_mut().zip(&self.input[index]) {
             *sum -= value;
@@ -262,37 +360,56 @@ impl<S: StripSink> RunningSums for RowStrip<'_, S> {
     }
 
     #[inline]
-    fn emit(&mut self, index: usize, count: f32) {
-        let (sums, out) = (&self.sums, &mut self.out);
-        self.keep.for_each_slot(index, |slot| {
-            let quotients: Lanes = std::array::from_fn(|lane| sums[lane] / count);
-            out.store(slot, &quotients);
-        });
+    fn emit(&mut self, index: usize, count: usize) {
+        let (sums, count) = (self.sums, count as f32);
+        self.out.store(index, || sums.map(|sum| sum / count));
     }
-}
 
-/// Copies row-major rows, `stride` apart, into a strip's lanes (as many
-/// values a row as the strip is long).
-fn rows_to_strip(source: &[f32], stride: usize, strip: &mut [Lanes]) {
-    for (lane, row) in source.chunks_exact(stride).enumerate() {
-        for (column, value) in strip.iter_mut().zip(row) {
-            column[lane] = *value;
+    fn slide(&mut self, added: Range<usize>, window: usize, lag: usize) {
+        let reference = |sum, entering, leaving| Arithmetic::Reference.step(sum, entering, leaving);
+        let fast = |sum, entering, leaving| Arithmetic::Fast.step(sum, entering, leaving);
+        match (self.arithmetic, Divisor::new(window, self.arithmetic)) {
+            (Arithmetic::Reference, Divisor::Reciprocal(reciprocal)) => {
+                self.slide_by(added, window, lag, reference, |sum| sum * reciprocal)
+            }
+            (Arithmetic::Reference, Divisor::Count(count)) => {
+                self.slide_by(added, window, lag, reference, |sum| sum / count)
+            }
+            (Arithmetic::Fast, Divisor::Reciprocal(reciprocal)) => {
+                self.slide_by(added, window, lag, fast, |sum| sum * reciprocal)
+            }
+            (Arithmetic::Fast, Divisor::Count(count)) => {
+                self.slide_by(added, window, lag, fast, |sum| sum / count)
+            }
         }
     }
 }
 
-/// Copies a strip's lanes back out to row-major rows `stride` apart.
-fn strip_to_rows(strip: &[Lanes], stride: usize, rows: &mut [f32]) {
-    for (lane, row) in rows.chunks_exact_mut(stride).enumerate() {
+/// Copies `rows` row-major rows of `width` values, `stride` apart, into a
+/// strip's lanes. Lanes past `rows` repeat the last row: they only feed
+/// outputs that are dropped.
+fn rows_to_strip(source: &[f32], stride: usize, rows: usize, strip: &mut [Lanes]) {
+    let width = strip.len();
+    let lanes: [&[f32]; STRIP] =
+        std::array::from_fn(|lane| &source[lane.min(rows - 1) * stride..][..width]);
+    for (column, values) in strip.iter_mut().enumerate() {
+        *values = std::array::from_fn(|lane| lanes[lane][column]);
+    }
+}
+
+/// Copies the first `rows` lanes of a strip out to row-major rows `stride`
+/// apart.
+fn strip_to_rows(strip: &[Lanes], stride: usize, rows: usize, out: &mut [f32]) {
+    for (lane, row) in out.chunks_mut(stride).take(rows).enumerate() {
         for (value, column) in row.iter_mut().zip(strip) {
             *value = column[lane];
         }
     }
 }
 
-/// Where a vertical pass sends each finished row of `sums / count`.
+/// Where a vertical pass sends each finished row of sums and their divisor.
 trait RowSink {
-    fn accept(&mut self, row: usize, sums: &[f32], count: f32);
+    fn accept(&mut self, row: usize, sums: &[f32], divisor: Divisor);
 }
 
 /// Rows a vertical pass reads, by index. `prepare(index)` is called before
@@ -323,7 +440,11 @@ impl RowSource for StoredRows<'_> {
 /// reads rows that are still in cache.
 struct FirstHorizontalPass<'a, 'p> {
     pixels: &'a Pixels<'p>,
+    /// [`STRIP`] rows of luminance, `stride` apart.
+    luma: &'a mut [f32],
+    /// The luminance interleaved, and the filtered strip.
     strip: &'a mut [Lanes],
+    filtered: &'a mut [Lanes],
     /// `ring_rows` rows, `stride` apart; row `r` lives in slot `r % ring_rows`.
     ring: &'a mut [f32],
     ring_rows: usize,
@@ -344,30 +465,32 @@ impl FirstHorizontalPass<'_, '_> {
 
 impl RowSource for FirstHorizontalPass<'_, '_> {
     fn prepare(&mut self, index: usize) {
-        let (width, height) = (self.pixels.width, self.pixels.height);
+        let (width, height, stride) = (self.pixels.width, self.pixels.height, self.stride);
         while self.produced <= index && self.produced < height {
             let first_row = self.produced;
-            let rows_in_strip = STRIP.min(height - first_row);
-            for lane in 0..rows_in_strip {
-                let lane_values = self.strip.iter_mut().map(|column| &mut column[lane]);
-                luma_row(self.pixels, first_row + lane, lane_values);
+            let rows = STRIP.min(height - first_row);
+            for (lane, luma) in self.luma.chunks_exact_mut(stride).take(rows).enumerate() {
+                luma_row(self.pixels, first_row + lane, &mut luma[..width]);
             }
-            let slot = first_row % self.ring_rows;
-            let rows = &mut self.ring[slot * self.stride..(slot + rows_in_strip) * self.stride];
+            rows_to_strip(self.luma, stride, rows, self.strip);
             box_filter(
                 width,
                 self.window,
                 &mut RowStrip {
                     input: self.strip,
                     sums: [0.0; STRIP],
-                    keep: Keep::ALL,
-                    out: StripRows {
-                        rows,
-                        stride: self.stride,
-                    },
+                    out: &mut *self.filtered,
+                    arithmetic: self.pixels.arithmetic,
                 },
             );
-            self.produced += rows_in_strip;
+            let slot = first_row % self.ring_rows;
+            strip_to_rows(
+                self.filtered,
+                stride,
+                rows,
+                &mut self.ring[slot * stride..(slot + rows) * stride],
+            );
+            self.produced += rows;
         }
     }
 
@@ -382,6 +505,7 @@ struct ColumnSums<R: RowSource, S: RowSink> {
     source: R,
     sums: Vec<f32>,
     sink: S,
+    arithmetic: Arithmetic,
 }
 
 impl<R: RowSource, S: RowSink> RunningSums for ColumnSums<R, S> {
@@ -392,23 +516,27 @@ impl<R: RowSource, S: RowSink> RunningSums for ColumnSums<R, S> {
         }
     }
 
-    fn add_and_subtract(&mut self, added: usize, subtracted: usize) {
-        self.source.prepare(added);
-        let (added, subtracted) = (self.source.row(added), self.source.row(subtracted));
-        for ((sum, a), s) in self.sums.iter_mut().zip(added).zip(subtracted) {
-            *sum += a;
-            *sum -= s;
-        }
-    }
-
     fn subtract(&mut self, index: usize) {
         for (sum, value) in self.sums.iter_mut().zip(self.source.row(index)) {
             *sum -= value;
         }
     }
 
-    fn emit(&mut self, index: usize, count: f32) {
-        self.sink.accept(index, &self.sums, count);
+    fn emit(&mut self, index: usize, count: usize) {
+        self.sink
+            .accept(index, &self.sums, Divisor::Count(count as f32));
+    }
+
+    fn slide(&mut self, added: Range<usize>, window: usize, lag: usize) {
+        let (arithmetic, divisor) = (self.arithmetic, Divisor::new(window, self.arithmetic));
+        for index in added {
+            self.source.prepare(index);
+            let (entering, leaving) = (self.source.row(index), self.source.row(index - window));
+            for ((sum, a), s) in self.sums.iter_mut().zip(entering).zip(leaving) {
+                *sum = arithmetic.step(*sum, *a, *s);
+            }
+            self.sink.accept(index - lag, &self.sums, divisor);
+        }
     }
 }
 
@@ -427,18 +555,17 @@ struct SecondHorizontalPass<'a> {
     first_row: usize,
     /// Height × 64: the sampled columns of every row.
     out: &'a mut [f32],
+    arithmetic: Arithmetic,
 }
 
 impl RowSink for SecondHorizontalPass<'_> {
-    fn accept(&mut self, row: usize, sums: &[f32], count: f32) {
+    fn accept(&mut self, row: usize, sums: &[f32], divisor: Divisor) {
         let (width, stride) = (self.width, self.stride);
         let lane = row - self.first_row;
-        for (value, sum) in self.rows[lane * stride..][..width].iter_mut().zip(sums) {
-            *value = sum / count;
-        }
-        let rows_in_strip = lane + 1;
-        if rows_in_strip == STRIP || row + 1 == self.height {
-            rows_to_strip(&self.rows[..rows_in_strip * stride], stride, self.strip);
+        divisor.divide_into(sums, &mut self.rows[lane * stride..][..width]);
+        let rows = lane + 1;
+        if rows == STRIP || row + 1 == self.height {
+            rows_to_strip(self.rows, stride, rows, self.strip);
             let mut sampled = [[0.0; STRIP]; SIDE];
             box_filter(
                 width,
@@ -446,15 +573,19 @@ impl RowSink for SecondHorizontalPass<'_> {
                 &mut RowStrip {
                     input: self.strip,
                     sums: [0.0; STRIP],
-                    keep: Keep::samples(width),
-                    out: &mut sampled[..],
+                    out: SampledColumns {
+                        cursor: SampleCursor::new(width),
+                        out: &mut sampled,
+                    },
+                    arithmetic: self.arithmetic,
                 },
             );
             let first = self.first_row * SIDE;
             strip_to_rows(
                 &sampled,
                 SIDE,
-                &mut self.out[first..first + rows_in_strip * SIDE],
+                rows,
+                &mut self.out[first..first + rows * SIDE],
             );
             self.first_row = row + 1;
         }
@@ -463,18 +594,15 @@ impl RowSink for SecondHorizontalPass<'_> {
 
 /// Sink of the second vertical pass: keeps only the sampled rows.
 struct SampledRows<'a> {
-    keep: Keep,
+    cursor: SampleCursor,
     out: &'a mut [[f32; SIDE]; SIDE],
 }
 
 impl RowSink for SampledRows<'_> {
-    fn accept(&mut self, row: usize, sums: &[f32], count: f32) {
+    fn accept(&mut self, row: usize, sums: &[f32], divisor: Divisor) {
         let out = &mut *self.out;
-        self.keep.for_each_slot(row, |slot| {
-            for (value, sum) in out[slot].iter_mut().zip(sums) {
-                *value = sum / count;
-            }
-        });
+        self.cursor
+            .for_each_slot(row, |slot| divisor.divide_into(sums, &mut out[slot]));
     }
 }
 
@@ -482,7 +610,9 @@ impl RowSink for SampledRows<'_> {
 /// does not fault in fresh pages for every one.
 #[derive(Default)]
 pub(crate) struct Scratch {
+    luma: Vec<f32>,
     first_strip: Vec<Lanes>,
+    filtered_strip: Vec<Lanes>,
     second_strip: Vec<Lanes>,
     rows: Vec<f32>,
     ring: Vec<f32>,
@@ -518,7 +648,9 @@ pub(crate) fn blur_and_decimate(pixels: &Pixels, scratch: &mut Scratch) -> [[f32
     let row_window = window_for(width);
     let column_window = window_for(height);
     let ring_rows = FirstHorizontalPass::ring_rows(column_window);
+    reset(&mut scratch.luma, STRIP * stride, 0.0);
     reset(&mut scratch.first_strip, width, [0.0; STRIP]);
+    reset(&mut scratch.filtered_strip, width, [0.0; STRIP]);
     reset(&mut scratch.second_strip, width, [0.0; STRIP]);
     reset(&mut scratch.rows, STRIP * stride, 0.0);
     reset(&mut scratch.ring, ring_rows * stride, 0.0);
@@ -530,7 +662,9 @@ pub(crate) fn blur_and_decimate(pixels: &Pixels, scratch: &mut Scratch) -> [[f32
         &mut ColumnSums {
             source: FirstHorizontalPass {
                 pixels,
+                luma: &mut scratch.luma,
                 strip: &mut scratch.first_strip,
+                filtered: &mut scratch.filtered_strip,
                 ring: &mut scratch.ring,
                 ring_rows,
                 stride,
@@ -547,7 +681,9 @@ pub(crate) fn blur_and_decimate(pixels: &Pixels, scratch: &mut Scratch) -> [[f32
                 window: row_window,
                 first_row: 0,
                 out: &mut scratch.sampled_columns,
+                arithmetic: pixels.arithmetic,
             },
+            arithmetic: pixels.arithmetic,
         },
     );
 
@@ -564,9 +700,10 @@ pub(crate) fn blur_and_decimate(pixels: &Pixels, scratch: &mut Scratch) -> [[f32
             },
             sums: vec![0.0; SIDE],
             sink: SampledRows {
-                keep: Keep::samples(height),
+                cursor: SampleCursor::new(height),
                 out: &mut out,
             },
+            arithmetic: pixels.arithmetic,
         },
     );
     out
@@ -622,6 +759,43 @@ mod tests {
     }
 
     #[test]
+    fn integer_luma_equals_the_bindings_double_precision_luma_for_every_colour() {
+        for red in 0..=255u8 {
+            for green in 0..=255u8 {
+                for blue in 0..=255u8 {
+                    let bindings = (f64::from(red) * 0.299
+                        + f64::from(green) * 0.587
+                        + f64::from(blue) * 0.114) as f32;
+                    assert_eq!(
+                        luma(red, green, blue).to_bits(),
+                        bindings.to_bits(),
+                        "{red} {green} {blue}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn power_of_two_divisors_divide_exactly() {
+        for count in 1..=64usize {
+            let divisor = Divisor::new(count, Arithmetic::Reference);
+            let sums: Vec<f32> = (0..2000)
+                .map(|i| (i as f32 * 0.377).sin() * 1e4 + 1e-3)
+                .collect();
+            let mut out = vec![0.0; sums.len()];
+            divisor.divide_into(&sums, &mut out);
+            for (sum, quotient) in sums.iter().zip(&out) {
+                assert_eq!(
+                    quotient.to_bits(),
+                    (sum / count as f32).to_bits(),
+                    "{sum} / {count}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn strip_filter_matches_the_one_dimensional_reference() {
         let length = 301;
         let rows: Vec<Vec<f32>> = (0..3)
@@ -634,18 +808,17 @@ mod tests {
         for window in [1, 2, 3, 8, 9] {
             let mut strip = vec![[0.0; STRIP]; length];
             let flat: Vec<f32> = rows.iter().flatten().copied().collect();
-            rows_to_strip(&flat, length, &mut strip);
-            let mut out = vec![0.0; rows.len() * length];
+            rows_to_strip(&flat, length, rows.len(), &mut strip);
+            let mut filtered = vec![[0.0; STRIP]; length];
             let mut pass = RowStrip {
                 input: &strip,
                 sums: [0.0; STRIP],
-                keep: Keep::ALL,
-                out: StripRows {
-                    rows: &mut out,
-                    stride: length,
-                },
+                out: &mut filtered[..],
+                arithmetic: Arithmetic::Reference,
             };
             box_filter(length, window, &mut pass);
+            let mut out = vec![0.0; rows.len() * length];
+            strip_to_rows(&filtered, length, rows.len(), &mut out);
             for (lane, row) in rows.iter().enumerate() {
                 let expected = reference_box_1d(row, window);
                 let got = &out[lane * length..(lane + 1) * length];

@@ -60,7 +60,7 @@ pub use error::PdqError;
 pub use hash::{DihedralHashes, HashResult, ParseHashError, PdqHash};
 
 use decode::JpegLuma;
-use downsample::{Pixels, SIDE, Scratch};
+use downsample::{Arithmetic, Pixels, SIDE, Scratch};
 
 /// The reference hashes nothing smaller than this a side.
 const MIN_HASHABLE_SIDE: usize = 5;
@@ -138,6 +138,7 @@ fn rgb_pixels(width: usize, height: usize, pixels: &[u8]) -> Result<Pixels<'_>, 
         width,
         height,
         channels: 3,
+        arithmetic: Arithmetic::Reference,
     })
 }
 
@@ -244,4 +245,62 @@ pub fn dihedral_hashes_file(path: impl AsRef<Path>) -> Result<DihedralHashes, Pd
 /// fails gives its error in its slot and does not stop the others.
 pub fn hash_files_parallel(paths: &[PathBuf]) -> Vec<Result<HashResult, PdqError>> {
     paths.par_iter().map(hash_file).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Gray pixels with structure at several scales and some noise, as a
+    /// photo's luma plane has.
+    fn textured_gray(width: usize, height: usize, seed: u64) -> Vec<u8> {
+        let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let mut data = Vec::with_capacity(width * height);
+        for y in 0..height {
+            for x in 0..width {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let (fx, fy) = (x as f64 / width as f64, y as f64 / height as f64);
+                let shade = 110.0 + 70.0 * (fx * 7.0 + seed as f64).sin() * (fy * 5.0).cos();
+                let blocks = if (x / 41 + y / 29) % 3 == 0 {
+                    40.0
+                } else {
+                    0.0
+                };
+                let noise = (state % 17) as f64;
+                data.push((shade + blocks + noise).clamp(0.0, 255.0) as u8);
+            }
+        }
+        data
+    }
+
+    #[test]
+    fn fast_arithmetic_hashes_within_two_bits_of_the_reference_arithmetic() {
+        let mut total_distance = 0;
+        for (width, height, seed) in [
+            (1000, 750, 1),
+            (1024, 768, 2),
+            (333, 250, 3),
+            (640, 480, 4),
+            (97, 1203, 5),
+            (2000, 1500, 6),
+        ] {
+            let data = textured_gray(width, height, seed);
+            let pixels = |arithmetic| Pixels {
+                data: &data,
+                width,
+                height,
+                channels: 1,
+                arithmetic,
+            };
+            let reference = hash_pixels(&pixels(Arithmetic::Reference));
+            let fast = hash_pixels(&pixels(Arithmetic::Fast));
+            let distance = fast.hash.hamming(&reference.hash);
+            assert_eq!(fast.quality, reference.quality, "{width}x{height}");
+            assert!(distance <= 2, "{width}x{height}: {distance} bits apart");
+            total_distance += distance;
+        }
+        println!("total distance over six images: {total_distance}");
+    }
 }
