@@ -2,8 +2,10 @@
 //!
 //! The reference blurs the full-resolution luminance with two rounds of a
 //! horizontal then a vertical running-sum box filter, then samples 64×64
-//! points. Every float operation here is the reference's, in the reference's
-//! order, so the results are bit-identical; only the memory layout differs:
+//! points. With [`Arithmetic::Reference`] every float operation here is the
+//! reference's, in the reference's order, so the results are bit-identical
+//! (a division by a power of two is done as the equal multiplication); only
+//! the memory layout differs:
 //!
 //! * A box filter along a row is a chain of dependent additions, so filtering
 //!   one row at a time is bound by add latency. Rows are instead filtered

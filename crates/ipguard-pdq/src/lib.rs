@@ -35,9 +35,13 @@
 //! JPEG and lossy WebP decoders round differently, so hashes of those may
 //! differ from Pillow users' by a few bits (at most 4 on the fixtures; the
 //! conformance tests allow 10). For a YCbCr JPEG only the luma plane is
-//! decoded, since PDQ looks at nothing else; when the resulting quality is
-//! under 50 (nearly flat images, whose bits flip at any rounding change) the
-//! image is decoded again in full RGB and hashed from that.
+//! decoded, since PDQ looks at nothing else, and its blur regroups the
+//! running sums and divides by multiplying (a rounding step away from the
+//! reference's float order, far below the difference between Y and the
+//! luminance of decoded RGB; the fixtures hash identically either way);
+//! when the resulting quality is under 50 (nearly flat images, whose bits
+//! flip at any rounding change) the image is decoded again in full RGB and
+//! hashed from that, in the reference's arithmetic.
 //!
 //! # What this crate is not
 //!
