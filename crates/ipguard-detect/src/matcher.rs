@@ -89,14 +89,14 @@ pub(crate) fn prepare(text: &str, glue: bool) -> Pattern {
     };
     for (i, unit) in normalized.units.iter().enumerate() {
         if i < 64 {
-            if i > 0 && unit.boundary >= SOFT {
+            if i > 0 && unit.boundary() >= SOFT {
                 shape.word_breaks |= 1 << i;
             }
-            if unit.flags & FLAG_LEET != 0 {
+            if unit.flags() & FLAG_LEET != 0 {
                 shape.digits |= 1 << i;
             }
         }
-        if unit.flags & FLAG_CJK != 0 {
+        if unit.flags() & FLAG_CJK != 0 {
             shape.cjk = true;
         }
     }
@@ -376,14 +376,14 @@ impl Matcher {
             let unit = units.get(i)?;
             let offset = i - start;
             let from_pattern = |mask: u64| offset < 64 && mask & (1 << offset) != 0;
-            if unit.flags & FLAG_LEET != 0 && !from_pattern(shape.digits) {
+            if unit.flags() & FLAG_LEET != 0 && !from_pattern(shape.digits) {
                 leet += 1;
             }
-            if i > start && unit.boundary >= SOFT && !from_pattern(shape.word_breaks) {
+            if i > start && unit.boundary() >= SOFT && !from_pattern(shape.word_breaks) {
                 // A space inside a word is only accepted between single
                 // letters ("N I K E"); otherwise two real words happen to
                 // spell the term ("Pu Ma").
-                if unit.boundary == HARD
+                if unit.boundary() == HARD
                     && !shape.cjk
                     && !single_letter_before(text, i)
                     && !single_letter_at(text, i)
@@ -570,7 +570,7 @@ impl Matcher {
         out: &mut Vec<Occurrence>,
     ) {
         let leet = text.units.get(start..end).map_or(0, |units| {
-            units.iter().filter(|u| u.flags & FLAG_LEET != 0).count()
+            units.iter().filter(|u| u.flags() & FLAG_LEET != 0).count()
         });
         if !leet_allowed(leet, word.len()) {
             return;
@@ -734,7 +734,7 @@ fn single_letter_before(text: &NormalizedText, i: usize) -> bool {
         && text
             .units
             .get(start)
-            .is_some_and(|u| u.flags & FLAG_CONTINUATION != 0)
+            .is_some_and(|u| u.flags() & FLAG_CONTINUATION != 0)
     {
         start -= 1;
     }
@@ -747,7 +747,7 @@ fn single_letter_at(text: &NormalizedText, i: usize) -> bool {
     while text
         .units
         .get(next)
-        .is_some_and(|u| u.flags & FLAG_CONTINUATION != 0)
+        .is_some_and(|u| u.flags() & FLAG_CONTINUATION != 0)
     {
         next += 1;
     }
@@ -781,7 +781,7 @@ fn plural_at(text: &NormalizedText, end: usize) -> bool {
 fn digits_only(text: &NormalizedText, start: usize, end: usize) -> bool {
     text.units
         .get(start..end)
-        .is_some_and(|units| units.iter().all(|u| u.flags & FLAG_LEET != 0))
+        .is_some_and(|units| units.iter().all(|u| u.flags() & FLAG_LEET != 0))
 }
 
 /// Phrases made of digits ("1:1") must be written with those digits and
@@ -790,7 +790,7 @@ fn digits_written_as_digits(text: &NormalizedText, shape: Shape, start: usize, e
     (start..end).all(|i| {
         let offset = i - start;
         let bit = |mask: u64| offset < 64 && mask & (1 << offset) != 0;
-        let unit_flags = text.units.get(i).map_or(0, |u| u.flags);
+        let unit_flags = text.units.get(i).map_or(0, |u| u.flags());
         (!bit(shape.digits) || unit_flags & FLAG_LEET != 0)
             && (!bit(shape.word_breaks) || text.boundary_at(i) >= SOFT)
     })

@@ -12,7 +12,8 @@
 //! while matches can still be required to start and end on word boundaries.
 //!
 //! The canonical text is bytes (UTF-8) because the Aho-Corasick automaton
-//! runs on bytes; every byte carries a [`Unit`] pointing back to the original
+//! runs on bytes; every byte carries a one-byte [`Unit`] (boundary and
+//! flags), and a short list of origins leads back to the original
 //! characters, so a match can quote the exact text the seller wrote.
 
 use std::sync::OnceLock;
@@ -39,15 +40,27 @@ pub(crate) const FLAG_CJK: u8 = 2;
 /// The byte continues a multi-byte canonical character.
 pub(crate) const FLAG_CONTINUATION: u8 = 4;
 
-/// Where one canonical byte came from and what precedes it.
+/// What one canonical byte is and what precedes it: the strongest boundary
+/// between its character and the previous one (low three bits) and its
+/// `FLAG_*` flags (above them). One byte, as one is kept per canonical byte.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Unit {
-    /// Where the original character starts in the input text (its end
-    /// follows from the text, which keeps the unit to eight bytes).
-    pub orig_start: u32,
-    /// Strongest boundary between this character and the previous one.
-    pub boundary: u8,
-    pub flags: u8,
+pub(crate) struct Unit(u8);
+
+impl Unit {
+    /// A byte continuing a word, from a plain letter.
+    const PLAIN: Unit = Unit(0);
+
+    fn new(boundary: u8, flags: u8) -> Unit {
+        Unit(boundary | flags << 3)
+    }
+
+    pub(crate) fn boundary(self) -> u8 {
+        self.0 & 7
+    }
+
+    pub(crate) fn flags(self) -> u8 {
+        self.0 >> 3
+    }
 }
 
 /// A text in canonical form, with its way back to the original.
@@ -58,6 +71,12 @@ pub struct NormalizedText {
     /// Canonical offsets with a boundary before them (every place a word
     /// can start), so that the matcher visits those rather than every byte.
     pub(crate) starts: Vec<u32>,
+    /// (canonical offset, original offset) pairs, sorted: canonical byte `i`
+    /// came from the original character starting at `o + (i - c)` for the
+    /// last pair `(c, o)` with `c <= i`. A run of ASCII letters is copied
+    /// byte for byte, so a pair per word is enough there; folded non-ASCII
+    /// characters have a pair per canonical byte.
+    origins: Vec<(u32, u32)>,
 }
 
 impl NormalizedText {
@@ -70,7 +89,7 @@ impl NormalizedText {
     /// Boundary class before the canonical byte at `index`; the end of the
     /// text counts as a white-space boundary.
     pub(crate) fn boundary_at(&self, index: usize) -> u8 {
-        self.units.get(index).map_or(HARD, |unit| unit.boundary)
+        self.units.get(index).map_or(HARD, |unit| unit.boundary())
     }
 
     /// True when a word may end just before canonical byte `end`: at a
@@ -80,30 +99,75 @@ impl NormalizedText {
             || (self.canon.get(end) == Some(&b's') && self.boundary_at(end + 1) != NO_BOUNDARY)
     }
 
-    /// Appends one canonical byte, noting it as a possible word start when
-    /// a boundary precedes it.
-    fn push_unit(&mut self, byte: u8, unit: Unit) {
-        if unit.boundary != NO_BOUNDARY {
-            self.starts.push(self.canon.len() as u32);
-        }
+    /// Appends one canonical byte from the original character at
+    /// `orig_start`.
+    fn push_unit(&mut self, byte: u8, unit: Unit, orig_start: u32) {
+        let index = self.canon.len() as u32;
+        note_start_and_origin(&mut self.starts, &mut self.origins, index, unit, orig_start);
         self.canon.push(byte);
         self.units.push(unit);
     }
 
+    /// Where the original character behind canonical byte `index` starts.
+    fn orig_start(&self, index: usize) -> Option<usize> {
+        if index >= self.canon.len() {
+            return None;
+        }
+        let pair = self
+            .origins
+            .partition_point(|&(canon, _)| canon as usize <= index)
+            .checked_sub(1)?;
+        let &(canon, orig) = self.origins.get(pair)?;
+        Some(orig as usize + index - canon as usize)
+    }
+
     /// The original text behind the canonical bytes `start..end`.
     pub(crate) fn original<'t>(&self, text: &'t str, start: usize, end: usize) -> &'t str {
-        let (Some(first), Some(last)) =
-            (self.units.get(start), self.units.get(end.wrapping_sub(1)))
+        let (Some(first_start), Some(last_start)) =
+            (self.orig_start(start), self.orig_start(end.wrapping_sub(1)))
         else {
             return "";
         };
-        let last_start = last.orig_start as usize;
         let last_len = text
             .get(last_start..)
             .and_then(|rest| rest.chars().next())
             .map_or(0, char::len_utf8);
-        text.get(first.orig_start as usize..last_start + last_len)
+        text.get(first_start..last_start + last_len)
             .unwrap_or_default()
+    }
+}
+
+/// Copies the lowercase ASCII letters that `from` starts with into `to`,
+/// folding `l` into `i`; returns how many.
+fn copy_lowercase(from: &[u8], to: &mut [u8]) -> usize {
+    let mut count = 0;
+    for (slot, &byte) in to.iter_mut().zip(from) {
+        if !byte.is_ascii_lowercase() {
+            break;
+        }
+        *slot = if byte == b'l' { b'i' } else { byte };
+        count += 1;
+    }
+    count
+}
+
+/// Notes canonical byte `index` as a possible word start when a boundary
+/// precedes it, and its origin unless that follows from the last one.
+fn note_start_and_origin(
+    starts: &mut Vec<u32>,
+    origins: &mut Vec<(u32, u32)>,
+    index: u32,
+    unit: Unit,
+    orig_start: u32,
+) {
+    if unit.boundary() != NO_BOUNDARY {
+        starts.push(index);
+    }
+    let follows_last = origins
+        .last()
+        .is_some_and(|&(canon, orig)| orig_start.wrapping_sub(orig) == index - canon);
+    if !follows_last {
+        origins.push((index, orig_start));
     }
 }
 
@@ -112,6 +176,7 @@ pub fn normalize_into(text: &str, out: &mut NormalizedText) {
     out.canon.clear();
     out.units.clear();
     out.starts.clear();
+    out.origins.clear();
     out.canon.reserve(text.len());
     out.units.reserve(text.len());
     let table = fold_table();
@@ -126,20 +191,13 @@ pub fn normalize_into(text: &str, out: &mut NormalizedText) {
     let bytes = text.as_bytes();
     while let Some(&byte) = bytes.get(offset) {
         if byte.is_ascii() {
-            state.push_ascii(out, text, offset, byte);
-            offset += 1;
-            // The rest of a lowercase word, most of any listing, needs none
-            // of the per-character decisions: copy it in one go.
-            if state.pending == NO_BOUNDARY {
-                offset = state.push_lowercase_run(out, bytes, offset);
-            }
+            offset = state.push_ascii_run(out, text, offset);
             continue;
         }
         let Some(c) = text.get(offset..).and_then(|rest| rest.chars().next()) else {
             break;
         };
         let end = offset + c.len_utf8();
-        let next_is_alnum = next_is_alphanumeric(text, end);
         let folded = match table.get(c) {
             Some(folded) => folded,
             None => {
@@ -150,7 +208,7 @@ pub fn normalize_into(text: &str, out: &mut NormalizedText) {
         };
         let upper = c.is_uppercase();
         for &f in folded {
-            state.push(out, offset as u32, f, upper, next_is_alnum);
+            state.push(out, text, offset, end, f, upper);
         }
         offset = end;
     }
@@ -177,8 +235,70 @@ struct WordState {
 }
 
 impl WordState {
-    /// The common case, ASCII, without the general path's Unicode tests.
-    fn push_ascii(&mut self, out: &mut NormalizedText, text: &str, offset: usize, byte: u8) {
+    /// Normalises the ASCII characters from byte `from` up to the next
+    /// non-ASCII one; returns where they end. The common case, without the
+    /// general path's Unicode tests.
+    fn push_ascii_run(&mut self, out: &mut NormalizedText, text: &str, from: usize) -> usize {
+        let rest = text.as_bytes().get(from..).unwrap_or_default();
+        // Most texts are ASCII to the end, which a word-at-a-time test tells.
+        let run = if rest.is_ascii() {
+            rest
+        } else {
+            let len = rest.iter().position(|b| !b.is_ascii()).unwrap_or_default();
+            rest.get(..len).unwrap_or_default()
+        };
+        // Room for a canonical byte per input byte, written in place: one
+        // capacity check per run instead of two per byte, and the units of
+        // plain letters (most bytes) need no write at all.
+        let base = out.canon.len();
+        out.canon.resize(base + run.len(), 0);
+        out.units.resize(base + run.len(), Unit::PLAIN);
+        // Local slices, which the compiler keeps in registers (a byte
+        // written through the vectors themselves could alias their length).
+        let canon = out.canon.get_mut(base..).unwrap_or_default();
+        let units = out.units.get_mut(base..).unwrap_or_default();
+        let mut len = 0;
+        let mut read = 0;
+        while let Some(&byte) = run.get(read) {
+            let offset = from + read;
+            read += 1;
+            let Some((canonical, unit)) = self.ascii_unit(text, offset, byte) else {
+                continue;
+            };
+            if let (Some(slot), Some(unit_slot)) = (canon.get_mut(len), units.get_mut(len)) {
+                *slot = canonical;
+                *unit_slot = unit;
+            }
+            let index = (base + len) as u32;
+            note_start_and_origin(
+                &mut out.starts,
+                &mut out.origins,
+                index,
+                unit,
+                offset as u32,
+            );
+            len += 1;
+            // The lowercase letters after it, most bytes of any listing,
+            // continue its word: no boundary, no flag, and an origin that
+            // follows from its own.
+            let lower = copy_lowercase(
+                run.get(read..).unwrap_or_default(),
+                canon.get_mut(len..).unwrap_or_default(),
+            );
+            if lower > 0 {
+                self.prev_lower = true;
+            }
+            len += lower;
+            read += lower;
+        }
+        out.canon.truncate(base + len);
+        out.units.truncate(base + len);
+        from + read
+    }
+
+    /// The canonical byte and unit of one ASCII character, or `None` for a
+    /// separator (which only leaves its boundary for the next character).
+    fn ascii_unit(&mut self, text: &str, offset: usize, byte: u8) -> Option<(u8, Unit)> {
         let (canonical, leet) = match byte {
             b'a'..=b'z' => (if byte == b'l' { b'i' } else { byte }, false),
             b'A'..=b'Z' => {
@@ -202,12 +322,12 @@ impl WordState {
             b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => {
                 self.pending = HARD;
                 self.prev_letter = false;
-                return;
+                return None;
             }
             _ => {
                 self.pending = self.pending.max(SOFT);
                 self.prev_letter = false;
-                return;
+                return None;
             }
         };
         let upper = byte.is_ascii_uppercase();
@@ -221,55 +341,27 @@ impl WordState {
         } else if self.prev_cjk {
             boundary = boundary.max(SCRIPT);
         }
-        out.push_unit(
-            canonical,
-            Unit {
-                orig_start: offset as u32,
-                boundary,
-                flags: if leet { FLAG_LEET } else { 0 },
-            },
-        );
         self.pending = NO_BOUNDARY;
         // Digits and symbols read as letters continue a word like letters.
         self.prev_letter = true;
         self.prev_lower = byte.is_ascii_lowercase();
         self.prev_cjk = false;
+        Some((
+            canonical,
+            Unit::new(boundary, if leet { FLAG_LEET } else { 0 }),
+        ))
     }
 
-    /// Continues the word just pushed with the lowercase ASCII letters from
-    /// byte `offset` on (no boundaries, no flags, only `l` to fold); returns
-    /// where they end.
-    fn push_lowercase_run(
-        &mut self,
-        out: &mut NormalizedText,
-        bytes: &[u8],
-        offset: usize,
-    ) -> usize {
-        let mut end = offset;
-        while let Some(&byte) = bytes.get(end).filter(|b| b.is_ascii_lowercase()) {
-            out.canon.push(if byte == b'l' { b'i' } else { byte });
-            out.units.push(Unit {
-                orig_start: end as u32,
-                boundary: NO_BOUNDARY,
-                flags: 0,
-            });
-            end += 1;
-        }
-        if end > offset {
-            self.prev_letter = true;
-            self.prev_lower = true;
-        }
-        end
-    }
-
-    /// Appends one folded character of the original character at `orig_start`.
+    /// Appends one folded character of the original character at
+    /// `text[orig_start..next]`.
     fn push(
         &mut self,
         out: &mut NormalizedText,
-        orig_start: u32,
+        text: &str,
+        orig_start: usize,
+        next: usize,
         folded: char,
         was_upper: bool,
-        next_is_alnum: bool,
     ) {
         let (canonical, leet) = match folded {
             'a'..='z' | 'A'..='Z' => (canonical_letter(folded.to_ascii_lowercase()), false),
@@ -279,7 +371,11 @@ impl WordState {
             '@' | '$' if self.prev_letter && self.pending == NO_BOUNDARY => {
                 (symbol_letter(folded), true)
             }
-            '!' | '|' if self.prev_letter && self.pending == NO_BOUNDARY && next_is_alnum => {
+            '!' | '|'
+                if self.prev_letter
+                    && self.pending == NO_BOUNDARY
+                    && next_is_alphanumeric(text, next) =>
+            {
                 (symbol_letter(folded), true)
             }
             c if c.is_alphanumeric() => (c, false),
@@ -311,22 +407,12 @@ impl WordState {
         }
         let mut utf8 = [0u8; 4];
         for (i, byte) in canonical.encode_utf8(&mut utf8).bytes().enumerate() {
-            out.push_unit(
-                byte,
-                if i == 0 {
-                    Unit {
-                        orig_start,
-                        boundary,
-                        flags,
-                    }
-                } else {
-                    Unit {
-                        orig_start,
-                        boundary: NO_BOUNDARY,
-                        flags: flags | FLAG_CONTINUATION,
-                    }
-                },
-            );
+            let unit = if i == 0 {
+                Unit::new(boundary, flags)
+            } else {
+                Unit::new(NO_BOUNDARY, flags | FLAG_CONTINUATION)
+            };
+            out.push_unit(byte, unit, orig_start as u32);
         }
         self.pending = NO_BOUNDARY;
         self.prev_letter = canonical.is_alphabetic();
