@@ -145,7 +145,7 @@ pub(crate) struct Matcher {
     edge_words: FxHashSet<u64>,
     /// Ordinary words, names and exact terms in one set: the words that are
     /// never misspellings. One lookup per listing word instead of three.
-    known_words: FxHashSet<u64>,
+    known_words: KeySet,
     /// Most words in a fuzzy-eligible multi-word term (capped).
     max_term_words: usize,
     fuzzy_terms: FxHashMap<u32, FuzzyTerm>,
@@ -254,7 +254,7 @@ impl Matcher {
             keys,
             filter,
             edge_words,
-            known_words,
+            known_words: KeySet::new(&known_words),
             max_term_words,
             fuzzy_terms,
             fuzzy_token_len: (
@@ -299,14 +299,9 @@ impl Matcher {
         };
         for &start in &text.starts {
             let start = start as usize;
+            let rest = text.canon.get(start..).unwrap_or_default();
             let mut state = root;
-            for (depth, &byte) in text
-                .canon
-                .get(start..)
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-            {
+            for (depth, &byte) in rest.iter().enumerate() {
                 state = self.automaton.next_state(Anchored::Yes, state, byte);
                 if self.automaton.is_dead(state) {
                     break;
@@ -495,15 +490,17 @@ impl Matcher {
         let mut recent = [0; MAX_WINDOW_WORDS];
         let mut unknown_bits = 0u32;
         let mut recent_len = 0;
+        // Most texts are ASCII throughout, which spares a test per word.
+        let ascii_text = text.canon.is_ascii();
         for (start, end) in words(text) {
             let word = text.canon.get(start..end).unwrap_or_default();
-            if !word.is_ascii() {
+            if !ascii_text && !word.is_ascii() {
                 recent_len = 0;
                 continue;
             }
             // Ordinary words and names are never misspellings ("couch" is
             // not "Coach", "Prado" is not "Prada"); neither are other terms.
-            let unknown = !self.known_words.contains(&word_key(word));
+            let unknown = !self.known_words.contains(word_key(word));
             if unknown && (min_len..=max_len).contains(&word.len()) {
                 self.lookup_misspelling(text, word, start, end, false, out);
             }
@@ -513,7 +510,13 @@ impl Matcher {
             }
             unknown_bits = unknown_bits << 1 | u32::from(unknown);
             recent_len = (recent_len + 1).min(MAX_WINDOW_WORDS);
-            for size in 2..=recent_len.min(self.max_term_words) {
+            let longest_window = recent_len.min(self.max_term_words);
+            // A window needs an unknown word (the misspelt one); rare in
+            // ordinary text, so one test on the bits usually skips them all.
+            if unknown_bits & ((1 << longest_window) - 1) == 0 {
+                continue;
+            }
+            for size in 2..=longest_window {
                 // A window needs an unknown word (the misspelt one); rare in
                 // ordinary text, so test that first, on the bits.
                 if unknown_bits & ((1 << size) - 1) == 0 {
@@ -656,6 +659,60 @@ impl KeyFilter {
         self.bits
             .get(bit / 64)
             .is_some_and(|word| word & (1 << (bit % 64)) != 0)
+    }
+}
+
+/// A set of word keys, open addressing with linear probing. Nearly every
+/// word of every listing is looked up in the set of known words, and here
+/// that is a multiply and usually one slot, where a general hash set spends
+/// several times as many instructions on its probing groups.
+struct KeySet {
+    /// Zero marks an empty slot; a key of zero is kept in `has_zero`.
+    slots: Vec<u64>,
+    shift: u32,
+    has_zero: bool,
+}
+
+impl KeySet {
+    fn new(keys: &FxHashSet<u64>) -> KeySet {
+        // At most half full, so that probe sequences stay short.
+        let slot_count = (keys.len() * 2).next_power_of_two().max(2);
+        let mut set = KeySet {
+            slots: vec![0; slot_count],
+            shift: 64 - slot_count.trailing_zeros(),
+            has_zero: keys.contains(&0),
+        };
+        for &key in keys.iter().filter(|&&key| key != 0) {
+            let mut index = set.home(key);
+            while let Some(slot) = set.slots.get_mut(index) {
+                if *slot == 0 {
+                    *slot = key;
+                    break;
+                }
+                index = (index + 1) & (slot_count - 1);
+            }
+        }
+        set
+    }
+
+    fn home(&self, key: u64) -> usize {
+        // Fibonacci hashing, as in `KeyFilter`.
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        if key == 0 {
+            return self.has_zero;
+        }
+        let mask = self.slots.len() - 1;
+        let mut index = self.home(key);
+        loop {
+            match self.slots.get(index) {
+                Some(&slot) if slot == key => return true,
+                Some(0) | None => return false,
+                Some(_) => index = (index + 1) & mask,
+            }
+        }
     }
 }
 
