@@ -1,6 +1,7 @@
 //! Background jobs, run on an interval beside the server: webhook delivery
 //! from the outbox, restoration after unanswered counter-notices, penalty
-//! relief as strikes expire, the end of submitter suspensions, and fetching
+//! relief as strikes expire, the end of submitter suspensions, scanning
+//! again listings that share a photo with one just removed, and fetching
 //! listing photos.
 
 use crate::AppState;
@@ -63,6 +64,7 @@ pub async fn run_once(state: &AppState, last_expiry_check: &mut i64) -> ApiResul
     let mut tx = state.store.begin_write().await?;
     challenges::restore_due(&mut tx, state.policy(), now).await?;
     expire_strikes(&mut tx, state, *last_expiry_check, now).await?;
+    images::reassess_photo_sharers(&mut tx, state, *last_expiry_check, now).await?;
     sqlx::query(
         "UPDATE organisations SET standing = 'normal', standing_until = NULL \
          WHERE standing = 'suspended' AND standing_until <= $1",

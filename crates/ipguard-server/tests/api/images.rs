@@ -392,6 +392,40 @@ async fn a_removed_listings_photo_reposted_elsewhere_is_a_relisted_item_and_a_sh
 }
 
 #[tokio::test]
+async fn listings_already_sharing_a_photo_become_relisted_items_when_the_other_is_removed() {
+    let app = spawn_app_with(config()).await;
+    app.marketplace(2).await;
+    let holder = app.rights_holder("Acme").await;
+    let host = photo_host(vec![("bag.jpg", fixture("photo-333x500-progressive.jpg"))]).await;
+    let photo = vec![format!("{host}/bag.jpg")];
+    list(
+        &app,
+        json!([
+            listing("FIRST", "S0", &photo),
+            listing("TWIN", "S1", &photo)
+        ]),
+    )
+    .await;
+    settled_photos(&app, "FIRST").await;
+    settled_photos(&app, "TWIN").await;
+    assert!(current_finding(&app, "TWIN").await.is_none());
+
+    let filed = app.file(&holder, "counterfeit", &["FIRST"]).await;
+    assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.body);
+    let decided = app
+        .decide(&app.reviewer, item_ids(&filed)[0], "uphold")
+        .await;
+    assert_eq!(decided.status, StatusCode::OK, "{}", decided.body);
+    app.run_jobs().await;
+
+    let (_, reasons) = current_finding(&app, "TWIN")
+        .await
+        .expect("the twin is scanned again once the first is removed");
+    let relisted = reason(&reasons, "relisted_item").expect("a relisted_item reason");
+    assert_eq!(relisted["removed_listing_id"], "bazaar/FIRST");
+}
+
+#[tokio::test]
 async fn bad_photos_get_precise_problems_and_nothing_is_half_written() {
     let app = spawn_app_with(config()).await;
     let sellers = app.marketplace(1).await;

@@ -483,6 +483,39 @@ pub async fn reassess(
     Ok(())
 }
 
+/// How far back each round looks for removals beyond the previous round:
+/// a removal stamped just before a round can commit just after it (it
+/// waited for the write lock), and a listing scanned twice costs nothing.
+const REMOVAL_OVERLAP_MS: i64 = 60_000;
+
+/// Scans again the active listings that share a photo with a listing
+/// removed for infringement since `since`, so that the removal counts
+/// against them (`relisted_item`) now rather than at their next edit.
+/// Returns how many were scanned.
+pub async fn reassess_photo_sharers(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    since: i64,
+    now: i64,
+) -> ApiResult<usize> {
+    let listings: BTreeSet<i64> = sqlx::query(
+        "SELECT DISTINCT m.listing_id FROM photo_matches m \
+         JOIN listings removed ON removed.id = m.other_listing_id \
+         JOIN listings l ON l.id = m.listing_id \
+         WHERE removed.state = 'removed' AND removed.removed_by IN ('notice', 'trusted_notice', 'proactive') \
+         AND removed.removed_at > $1 AND removed.removed_at <= $2 AND l.state = 'active'",
+    )
+    .bind(since.saturating_sub(REMOVAL_OVERLAP_MS))
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| row.try_get("listing_id"))
+    .collect::<Result<_, _>>()?;
+    reassess(conn, state, &listings, now).await?;
+    Ok(listings.len())
+}
+
 /// The photo reasons for a listing, from its stored matches: a reference
 /// photo of a brand the seller is not authorised for (the closest match per
 /// brand), and photos of other listings removed for infringement (the
