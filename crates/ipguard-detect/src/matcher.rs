@@ -137,6 +137,7 @@ struct FuzzyTerm {
 /// The compiled matcher.
 pub(crate) struct Matcher {
     automaton: contiguous::NFA,
+    prefixes: PrefixFilter,
     /// Per automaton pattern: what it stands for and how it was written.
     targets: Vec<Vec<(Target, Shape)>>,
     keys: FxHashMap<u64, KeyEntry>,
@@ -250,6 +251,7 @@ impl Matcher {
         let filter = KeyFilter::new(keys.keys().copied(), keys.len());
         Ok(Matcher {
             automaton,
+            prefixes: PrefixFilter::new(&canonicals),
             targets,
             keys,
             filter,
@@ -300,6 +302,9 @@ impl Matcher {
         for &start in &text.starts {
             let start = start as usize;
             let rest = text.canon.get(start..).unwrap_or_default();
+            if !self.prefixes.may_start(rest) {
+                continue;
+            }
             let mut state = root;
             for (depth, &byte) in rest.iter().enumerate() {
                 state = self.automaton.next_state(Anchored::Yes, state, byte);
@@ -517,8 +522,7 @@ impl Matcher {
                 continue;
             }
             for size in 2..=longest_window {
-                // A window needs an unknown word (the misspelt one); rare in
-                // ordinary text, so test that first, on the bits.
+                // The shorter windows may hold no unknown word.
                 if unknown_bits & ((1 << size) - 1) == 0 {
                     continue;
                 }
@@ -659,6 +663,59 @@ impl KeyFilter {
         self.bits
             .get(bit / 64)
             .is_some_and(|word| word & (1 << (bit % 64)) != 0)
+    }
+}
+
+/// Which three canonical bytes some pattern begins with, each byte reduced
+/// to its low five bits (exact for letters; other bytes share values, which
+/// only lets more through). Most word starts of a listing begin no pattern,
+/// and a bit test says so for less than one step of the automaton costs.
+struct PrefixFilter {
+    bits: Vec<u64>,
+}
+
+impl PrefixFilter {
+    fn new(patterns: &[Vec<u8>]) -> PrefixFilter {
+        let mut filter = PrefixFilter {
+            bits: vec![0; (1 << 15) / 64],
+        };
+        for pattern in patterns {
+            // A pattern shorter than three bytes may be followed by anything.
+            let any = 0..=31u8;
+            let one = |byte: u8| byte..=byte;
+            let (firsts, seconds, thirds) = match *pattern.as_slice() {
+                [] => continue,
+                [a] => (one(a), any.clone(), any),
+                [a, b] => (one(a), one(b), any),
+                [a, b, c, ..] => (one(a), one(b), one(c)),
+            };
+            for a in firsts {
+                for b in seconds.clone() {
+                    for c in thirds.clone() {
+                        let index = Self::index(a, b, c);
+                        if let Some(word) = filter.bits.get_mut(index / 64) {
+                            *word |= 1 << (index % 64);
+                        }
+                    }
+                }
+            }
+        }
+        filter
+    }
+
+    fn index(a: u8, b: u8, c: u8) -> usize {
+        usize::from(a & 31) << 10 | usize::from(b & 31) << 5 | usize::from(c & 31)
+    }
+
+    /// Whether a pattern may begin at the start of `text`.
+    fn may_start(&self, text: &[u8]) -> bool {
+        let [a, b, c, ..] = *text else {
+            return true;
+        };
+        let index = Self::index(a, b, c);
+        self.bits
+            .get(index / 64)
+            .is_none_or(|word| word & (1 << (index % 64)) != 0)
     }
 }
 
