@@ -1,8 +1,9 @@
 //! Background jobs, run on an interval beside the server: webhook delivery
 //! from the outbox, restoration after unanswered counter-notices, penalty
 //! relief as strikes expire, the end of submitter suspensions, scanning
-//! again listings that share a photo with one just removed, and fetching
-//! listing photos.
+//! again listings that share a photo with one just removed, adding photos
+//! other processes hashed to this one's photo index, and fetching listing
+//! photos.
 
 use crate::AppState;
 use crate::error::ApiResult;
@@ -60,6 +61,11 @@ async fn photo_fetches(state: AppState, mut stop: watch::Receiver<bool>) {
 /// One round of every job but photo fetching ([`images::fetch_due`]);
 /// public so tests and the CLI can drive it.
 pub async fn run_once(state: &AppState, last_expiry_check: &mut i64) -> ApiResult<()> {
+    state
+        .images
+        .index
+        .sync(&state.store, &state.config.images)
+        .await?;
     let now = now_millis();
     let mut tx = state.store.begin_write().await?;
     challenges::restore_due(&mut tx, state.policy(), now).await?;

@@ -318,7 +318,10 @@ pub(crate) async fn add_reference_photos(
             .await?;
             added.push((view, photo.hashes));
         }
-        images::index::bump_generation(&mut tx).await?;
+        let generation = images::index::bump_generation(&mut tx).await?;
+        for (view, _) in &added {
+            images::index::stamp_reference(&mut tx, generation, view.id).await?;
+        }
         images::reassess(&mut tx, state, &rescan, now).await?;
         added
     });

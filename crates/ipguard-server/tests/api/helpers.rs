@@ -306,6 +306,31 @@ impl TestApp {
     }
 
     /// Runs one round of the background jobs now rather than waiting for the interval.
+    /// A second server process over the same database, with its own photo
+    /// index and detection engine, as a second `ipguard serve` sharing
+    /// PostgreSQL is. Its jobs run beside this one's; it stops with the test.
+    pub async fn second_process(&self) -> (String, AppState) {
+        let state = AppState::new(self.state.store.clone(), (*self.state.config).clone()).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(launch_with_tcp_listener(
+            listener,
+            state.clone(),
+            std::future::pending(),
+        ));
+        // Ready once it answers: it opens its photo index before serving.
+        while self
+            .http
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .is_err()
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        (url, state)
+    }
+
     pub async fn run_jobs(&self) {
         let mut since = 0;
         ipguard_server::jobs::run_once(&self.state, &mut since)

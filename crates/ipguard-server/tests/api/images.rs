@@ -92,13 +92,24 @@ async fn photo_host(files: Vec<(&str, Vec<u8>)>) -> String {
 }
 
 async fn upload(app: &TestApp, path: &str, key: &str, files: Vec<(&str, Vec<u8>)>) -> Reply {
+    upload_to(app, &app.url, path, key, files).await
+}
+
+/// [`upload`] to the server at `base`.
+async fn upload_to(
+    app: &TestApp,
+    base: &str,
+    path: &str,
+    key: &str,
+    files: Vec<(&str, Vec<u8>)>,
+) -> Reply {
     let mut form = Form::new();
     for (name, bytes) in files {
         form = form.part("files", Part::bytes(bytes).file_name(name.to_owned()));
     }
     let request = app
         .http
-        .post(format!("{}{path}", app.url))
+        .post(format!("{base}{path}"))
         .bearer_auth(key)
         .multipart(form);
     reply(request.send().await.unwrap()).await
@@ -423,6 +434,44 @@ async fn listings_already_sharing_a_photo_become_relisted_items_when_the_other_i
         .expect("the twin is scanned again once the first is removed");
     let relisted = reason(&reasons, "relisted_item").expect("a relisted_item reason");
     assert_eq!(relisted["removed_listing_id"], "bazaar/FIRST");
+}
+
+#[tokio::test]
+async fn a_photo_hashed_by_one_server_process_is_matched_by_another_sharing_the_database() {
+    let app = spawn_app_with(config()).await;
+    app.marketplace(2).await;
+    let zephyr = app.rights_holder("Zephyr").await;
+    let brand_id = brand(&app, &zephyr, &["S0"]).await;
+    let (other_url, other) = app.second_process().await;
+
+    let original = fixture("photo-480x360-q90.jpg");
+    let host = photo_host(vec![("stolen.jpg", stolen_copy(&original))]).await;
+    list(
+        &app,
+        json!([listing("FAKE", "S1", &[format!("{host}/stolen.jpg")])]),
+    )
+    .await;
+    settled_photos(&app, "FAKE").await;
+    assert!(current_finding(&app, "FAKE").await.is_none());
+
+    // The second process learns of the photo in its next job round, and its
+    // own reference upload then finds it.
+    ipguard_server::jobs::run_once(&other, &mut 0)
+        .await
+        .unwrap();
+    let uploaded = upload_to(
+        &app,
+        &other_url,
+        &format!("/api/v1/brands/{brand_id}/reference-images"),
+        &zephyr.key,
+        vec![("catalogue.jpg", original)],
+    )
+    .await;
+    assert_eq!(uploaded.status, StatusCode::CREATED, "{}", uploaded.body);
+    let (_, reasons) = current_finding(&app, "FAKE")
+        .await
+        .expect("the second process matched the first one's photo");
+    assert!(reason(&reasons, "image_match").is_some(), "{reasons:?}");
 }
 
 #[tokio::test]

@@ -8,6 +8,12 @@
 //! [`super::verified_matches`]), so an index entry left behind by a deleted
 //! or replaced photo can never make a match, and entries are added only
 //! after the transaction that stored them commits.
+//!
+//! Each server process holds its own index. Every transaction that stores
+//! hashes takes the next index generation and stamps its photos with it;
+//! [`PhotoIndex::sync`] adds the photos stamped since the generation the
+//! index last saw, so hashes stored by other processes sharing the
+//! database become candidates within a job round.
 
 use crate::config::ImagesConfig;
 use ipguard_hashindex::{HashIndex, IndexConfig, PersistError};
@@ -17,6 +23,7 @@ use sqlx::{AnyConnection, Row};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// Ids with this bit are reference photo hashes: the reference id shifted
@@ -53,12 +60,15 @@ pub fn photo_of(entry: u64) -> Photo {
 /// The shared index, replaced whole when it is loaded or rebuilt.
 pub struct PhotoIndex {
     index: RwLock<Arc<HashIndex>>,
+    /// The generation up to which every stored photo is in the index.
+    synced: AtomicI64,
 }
 
 impl Default for PhotoIndex {
     fn default() -> Self {
         PhotoIndex {
             index: RwLock::new(Arc::new(HashIndex::new(IndexConfig::default()))),
+            synced: AtomicI64::new(0),
         }
     }
 }
@@ -124,6 +134,7 @@ impl PhotoIndex {
         config: &ImagesConfig,
     ) -> Result<&'static str, StoreError> {
         let generation = generation(&mut *store.pool().acquire().await?).await?;
+        self.synced.store(generation, Ordering::SeqCst);
         if let Some(path) = &config.index_path {
             match load_snapshot(path, generation).await {
                 Ok(index) => {
@@ -135,7 +146,7 @@ impl PhotoIndex {
                 }
             }
         }
-        let entries = stored_entries(store, config).await?;
+        let entries = stored_entries(&mut *store.pool().acquire().await?, config, ALL).await?;
         let index = tokio::task::spawn_blocking(move || {
             HashIndex::from_entries(IndexConfig::default(), entries)
         })
@@ -146,6 +157,25 @@ impl PhotoIndex {
             self.save_snapshot(path, generation).await;
         }
         Ok("rebuilt")
+    }
+
+    /// Adds the photos other processes stored since the generation this
+    /// index last saw; returns how many hashes were added. Photos stored by
+    /// this process are added once more, which changes nothing.
+    pub async fn sync(&self, store: &Store, config: &ImagesConfig) -> Result<usize, StoreError> {
+        let mut conn = store.pool().acquire().await?;
+        let current = generation(&mut conn).await?;
+        let seen = self.synced.load(Ordering::SeqCst);
+        if current == seen {
+            return Ok(0);
+        }
+        let entries = stored_entries(&mut conn, config, seen).await?;
+        let index = self.current();
+        for (id, hash) in &entries {
+            index.insert(*id, *hash);
+        }
+        self.synced.fetch_max(current, Ordering::SeqCst);
+        Ok(entries.len())
     }
 
     /// Writes a snapshot stamped with the current generation (after the
@@ -189,6 +219,9 @@ impl PhotoIndex {
     }
 }
 
+/// The generation before any photo's, for reading them all.
+const ALL: i64 = -1;
+
 const SNAPSHOT_MAGIC: &[u8; 8] = b"IPGIMG1\n";
 
 /// The snapshot, if it exists, is intact and was written at `generation`.
@@ -227,22 +260,61 @@ pub async fn generation(conn: &mut AnyConnection) -> Result<i64, StoreError> {
 }
 
 /// Marks that the transaction adds hashes to the index, so snapshots written
-/// before it commits are recognised as stale.
-pub async fn bump_generation(conn: &mut AnyConnection) -> Result<(), StoreError> {
-    sqlx::query("UPDATE image_index_meta SET generation = generation + 1 WHERE id = 1")
+/// before it commits are recognised as stale, and returns the generation to
+/// stamp its photos with. The row stays locked until the transaction ends,
+/// so generations are handed out in commit order.
+pub async fn bump_generation(conn: &mut AnyConnection) -> Result<i64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE image_index_meta SET generation = generation + 1 WHERE id = 1 RETURNING generation",
+    )
+    .fetch_one(conn)
+    .await?
+    .try_get("generation")?)
+}
+
+/// Stamps a listing photo with the generation its transaction took.
+pub async fn stamp_listing_photo(
+    conn: &mut AnyConnection,
+    generation: i64,
+    listing_id: i64,
+    position: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE listing_images SET index_generation = $1 WHERE listing_id = $2 AND position = $3",
+    )
+    .bind(generation)
+    .bind(listing_id)
+    .bind(position)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Stamps a reference photo with the generation its transaction took.
+pub async fn stamp_reference(
+    conn: &mut AnyConnection,
+    generation: i64,
+    reference_id: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE reference_images SET index_generation = $1 WHERE id = $2")
+        .bind(generation)
+        .bind(reference_id)
         .execute(conn)
         .await?;
     Ok(())
 }
 
-/// Every hash the index should hold, read from storage.
+/// Every hash the index should hold of photos stamped after generation
+/// `after`, read from storage. Photos are stamped 0 or more ([`ALL`]).
 async fn stored_entries(
-    store: &Store,
+    conn: &mut AnyConnection,
     config: &ImagesConfig,
+    after: i64,
 ) -> Result<Vec<(u64, [u8; 32])>, StoreError> {
     let mut entries = Vec::new();
-    for row in sqlx::query("SELECT id, dihedral FROM reference_images")
-        .fetch_all(store.pool())
+    for row in sqlx::query("SELECT id, dihedral FROM reference_images WHERE index_generation > $1")
+        .bind(after)
+        .fetch_all(&mut *conn)
         .await?
     {
         let id: i64 = row.try_get("id")?;
@@ -256,15 +328,19 @@ async fn stored_entries(
         }
     }
     for row in sqlx::query(
-        "SELECT listing_id, position, pdq FROM listing_images WHERE status = 'hashed' AND quality >= $1",
+        "SELECT listing_id, position, pdq FROM listing_images \
+         WHERE status = 'hashed' AND quality >= $1 AND index_generation > $2",
     )
     .bind(i64::from(config.min_quality))
-    .fetch_all(store.pool())
+    .bind(after)
+    .fetch_all(&mut *conn)
     .await?
     {
         let pdq: Option<String> = row.try_get("pdq")?;
         let position = u8::try_from(row.try_get::<i64, _>("position")?).ok();
-        if let (Some(hash), Some(position)) = (pdq.and_then(|p| PdqHash::from_hex(&p).ok()), position) {
+        if let (Some(hash), Some(position)) =
+            (pdq.and_then(|p| PdqHash::from_hex(&p).ok()), position)
+        {
             entries.push((listing_entry(row.try_get("listing_id")?, position), hash.0));
         }
     }

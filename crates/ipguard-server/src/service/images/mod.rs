@@ -443,7 +443,8 @@ pub async fn store_hashed(
             }
         }
     }
-    index::bump_generation(conn).await?;
+    let generation = index::bump_generation(conn).await?;
+    index::stamp_listing_photo(conn, generation, listing_id, position).await?;
     Ok(Some(*hashed.original()))
 }
 
