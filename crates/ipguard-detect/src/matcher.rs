@@ -495,12 +495,14 @@ impl Matcher {
         let mut recent = [0; MAX_WINDOW_WORDS];
         let mut unknown_bits = 0u32;
         let mut recent_len = 0;
+        let window_bits = (1 << self.max_term_words) - 1;
         // Most texts are ASCII throughout, which spares a test per word.
         let ascii_text = text.canon.is_ascii();
         for (start, end) in words(text) {
             let word = text.canon.get(start..end).unwrap_or_default();
             if !ascii_text && !word.is_ascii() {
                 recent_len = 0;
+                unknown_bits = 0;
                 continue;
             }
             // Ordinary words and names are never misspellings ("couch" is
@@ -515,44 +517,59 @@ impl Matcher {
             }
             unknown_bits = unknown_bits << 1 | u32::from(unknown);
             recent_len = (recent_len + 1).min(MAX_WINDOW_WORDS);
-            let longest_window = recent_len.min(self.max_term_words);
             // A window needs an unknown word (the misspelt one); rare in
-            // ordinary text, so one test on the bits usually skips them all.
-            if unknown_bits & ((1 << longest_window) - 1) == 0 {
+            // ordinary text, so one test on the bits usually skips them all
+            // (bits from before a non-ASCII word were cleared).
+            if unknown_bits & window_bits != 0 {
+                self.window_misspellings(text, &recent, recent_len, unknown_bits, end, out);
+            }
+        }
+    }
+
+    /// Misspelt multi-word terms in the windows of the `recent_len` last
+    /// words that end at `end` (see `find_misspellings`).
+    #[cold]
+    fn window_misspellings(
+        &self,
+        text: &NormalizedText,
+        recent: &[usize; MAX_WINDOW_WORDS],
+        recent_len: usize,
+        unknown_bits: u32,
+        end: usize,
+        out: &mut Vec<Occurrence>,
+    ) {
+        let (min_len, max_len) = self.fuzzy_token_len;
+        for size in 2..=recent_len.min(self.max_term_words) {
+            // Each window needs an unknown word of its own.
+            if unknown_bits & ((1 << size) - 1) == 0 {
                 continue;
             }
-            for size in 2..=longest_window {
-                // The shorter windows may hold no unknown word.
-                if unknown_bits & ((1 << size) - 1) == 0 {
-                    continue;
+            let window = recent.get(MAX_WINDOW_WORDS - size..).unwrap_or_default();
+            let Some(&first_start) = window.first() else {
+                continue;
+            };
+            // Words follow each other: each ends where the next starts.
+            let piece = |i: usize| {
+                let piece_end = window.get(i + 1).copied().unwrap_or(end);
+                window
+                    .get(i)
+                    .and_then(|&piece_start| text.canon.get(piece_start..piece_end))
+                    .unwrap_or_default()
+            };
+            if (min_len..=max_len).contains(&(end - first_start))
+                && (self.is_edge_word(piece(0)) || self.is_edge_word(piece(size - 1)))
+            {
+                let mut joined = [0u8; 128];
+                let mut len = 0;
+                for i in 0..size {
+                    let piece = piece(i);
+                    if let Some(slot) = joined.get_mut(len..len + piece.len()) {
+                        slot.copy_from_slice(piece);
+                        len += piece.len();
+                    }
                 }
-                let window = recent.get(MAX_WINDOW_WORDS - size..).unwrap_or_default();
-                let Some(&first_start) = window.first() else {
-                    continue;
-                };
-                // Words follow each other: each ends where the next starts.
-                let piece = |i: usize| {
-                    let piece_end = window.get(i + 1).copied().unwrap_or(end);
-                    window
-                        .get(i)
-                        .and_then(|&piece_start| text.canon.get(piece_start..piece_end))
-                        .unwrap_or_default()
-                };
-                if (min_len..=max_len).contains(&(end - first_start))
-                    && (self.is_edge_word(piece(0)) || self.is_edge_word(piece(size - 1)))
-                {
-                    let mut joined = [0u8; 128];
-                    let mut len = 0;
-                    for i in 0..size {
-                        let piece = piece(i);
-                        if let Some(slot) = joined.get_mut(len..len + piece.len()) {
-                            slot.copy_from_slice(piece);
-                            len += piece.len();
-                        }
-                    }
-                    if let Some(joined) = joined.get(..len) {
-                        self.lookup_misspelling(text, joined, first_start, end, true, out);
-                    }
+                if let Some(joined) = joined.get(..len) {
+                    self.lookup_misspelling(text, joined, first_start, end, true, out);
                 }
             }
         }
@@ -567,6 +584,8 @@ impl Matcher {
         self.edge_words.contains(&word_key(word))
     }
 
+    /// Rare (unknown words only), so kept out of the per-word loop.
+    #[cold]
     fn lookup_misspelling(
         &self,
         text: &NormalizedText,
