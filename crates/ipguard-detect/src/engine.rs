@@ -95,11 +95,12 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// A text match reported by [`Engine::match_text`].
+/// A text match reported by [`Engine::match_text`]; brand and term are
+/// borrowed from the engine, so reporting a match copies only what matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextMatch {
-    pub brand: String,
-    pub term: String,
+pub struct TextMatch<'e> {
+    pub brand: &'e str,
+    pub term: &'e str,
     pub matched: String,
     /// `None` when the term appears as written.
     pub variant: Option<VariantKind>,
@@ -253,7 +254,7 @@ impl Engine {
     /// The brand terms found in one text, after every precision rule except
     /// those that need the whole listing (context for ambiguous terms).
     /// Meant for tools and benchmarks of the matcher alone.
-    pub fn match_text(&self, text: &str) -> Vec<TextMatch> {
+    pub fn match_text(&self, text: &str) -> Vec<TextMatch<'_>> {
         let mut evidence = Evidence::default();
         SCRATCH.with(|scratch| {
             self.collect(Field::Title, text, &mut scratch.borrow_mut(), &mut evidence);
@@ -264,8 +265,8 @@ impl Engine {
             .filter_map(|hit| {
                 let term = self.terms.get(hit.term as usize)?;
                 Some(TextMatch {
-                    brand: self.brands.get(term.brand as usize)?.id.clone(),
-                    term: term.text.clone(),
+                    brand: &self.brands.get(term.brand as usize)?.id,
+                    term: &term.text,
                     matched: hit.matched,
                     variant: hit.variant,
                 })
@@ -294,14 +295,13 @@ impl Engine {
                         _ => None,
                     });
                     let matched = matched();
-                    let variant = occurrence
-                        .variant
-                        .or_else(|| lookalike(matched, &data.text));
+                    let looks_alike = lookalike(matched, &data.text);
                     // Terms of one to three letters ("LV", "HP") are too short
                     // for lookalikes: "IV" must not read as "LV" ("L.V." may).
-                    if data.short && lookalike(matched, &data.text).is_some() {
+                    if data.short && looks_alike.is_some() {
                         continue;
                     }
+                    let variant = occurrence.variant.or(looks_alike);
                     evidence.brand_hits.push(BrandHit {
                         capitalised: matched.chars().next().is_some_and(char::is_uppercase),
                         term,
@@ -793,6 +793,15 @@ fn cue_precedes(text: &NormalizedText, cue: &Occurrence, mention: &Occurrence) -
 /// A plain automaton match can still differ from the term in ways folding
 /// hid: diacritics, other scripts, full-width forms, or `l` for `i`.
 fn lookalike(matched: &str, term: &str) -> Option<VariantKind> {
+    // The usual case, both ASCII, without Unicode case tables.
+    if matched.is_ascii() && term.is_ascii() {
+        fn letters(text: &str) -> impl Iterator<Item = u8> + '_ {
+            text.bytes()
+                .filter(u8::is_ascii_alphanumeric)
+                .map(|byte| byte.to_ascii_lowercase())
+        }
+        return (!letters(matched).eq(letters(term))).then_some(VariantKind::Lookalike);
+    }
     let same = matched
         .chars()
         .filter(|c| c.is_alphanumeric())
