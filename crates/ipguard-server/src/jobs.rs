@@ -1,12 +1,12 @@
 //! Background jobs, run on an interval beside the server: webhook delivery
 //! from the outbox, restoration after unanswered counter-notices, penalty
 //! relief as strikes expire, the end of submitter suspensions, scanning
-//! again listings that share a photo with one just removed, adding photos
-//! other processes hashed to this one's photo index, and fetching listing
-//! photos.
+//! again listings that share a photo with one just removed, taking up
+//! catalog changes and photos that other processes sharing the database
+//! made, and fetching listing photos.
 
 use crate::AppState;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::service::{challenges, images, penalties};
 use ipguard_domain::webhook::{MAX_ATTEMPTS, backoff_seconds, signature};
 use ipguard_store::audit::Actor;
@@ -61,6 +61,14 @@ async fn photo_fetches(state: AppState, mut stop: watch::Receiver<bool>) {
 /// One round of every job but photo fetching ([`images::fetch_due`]);
 /// public so tests and the CLI can drive it.
 pub async fn run_once(state: &AppState, last_expiry_check: &mut i64) -> ApiResult<()> {
+    if state
+        .detector
+        .refresh(&state.store)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        tracing::info!("detection engine rebuilt after another process changed the catalog");
+    }
     state
         .images
         .index

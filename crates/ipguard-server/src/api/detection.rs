@@ -93,6 +93,7 @@ async fn set_category_rule(
             &after,
         )
         .await?;
+        crate::service::detection::bump_catalog_generation(&mut tx).await?;
     });
     catalog_changed(&state).await?;
     rules(&state).await.map(axum::Json)

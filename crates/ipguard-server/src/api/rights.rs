@@ -525,6 +525,7 @@ async fn create_brand(
             &after,
         )
         .await?;
+        crate::service::detection::bump_catalog_generation(&mut tx).await?;
         id
     });
     crate::service::detection::catalog_changed(&state).await?;

@@ -20,7 +20,7 @@ use ipguard_store::{Store, StoreError};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// The current engine, swapped whole when the catalog changes so scans in
@@ -32,6 +32,8 @@ pub struct Detector {
     rescanning: tokio::sync::Mutex<()>,
     /// Set by a catalog change; the running rescan starts over when it sees it.
     rescan_wanted: AtomicBool,
+    /// The stored catalog generation the engine was built at.
+    built_at: AtomicI64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,7 @@ impl Detector {
             config,
             rescanning: tokio::sync::Mutex::new(()),
             rescan_wanted: AtomicBool::new(false),
+            built_at: AtomicI64::new(-1),
         })
     }
 
@@ -65,6 +68,7 @@ impl Detector {
     /// Rebuilds the engine from the stored catalog, off the async threads.
     pub async fn reload(&self, store: &Store) -> Result<usize, DetectorError> {
         let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+        let generation = catalog_generation(&mut conn).await?;
         let catalog = load_catalog(&mut conn).await?;
         drop(conn);
         let brands = catalog.brands.len();
@@ -76,8 +80,40 @@ impl Detector {
             Ok(mut slot) => *slot = Arc::new(engine),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(engine),
         }
+        self.built_at.store(generation, Ordering::SeqCst);
         Ok(brands)
     }
+
+    /// Rebuilds the engine when another process changed the catalog since
+    /// it was built; returns whether it did. (That process rescans the
+    /// listings; this one only needs the new engine for what it scans next.)
+    pub async fn refresh(&self, store: &Store) -> Result<bool, DetectorError> {
+        let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+        if catalog_generation(&mut conn).await? == self.built_at.load(Ordering::SeqCst) {
+            return Ok(false);
+        }
+        drop(conn);
+        self.reload(store).await?;
+        Ok(true)
+    }
+}
+
+async fn catalog_generation(conn: &mut AnyConnection) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query("SELECT generation FROM catalog_meta WHERE id = 1")
+            .fetch_one(conn)
+            .await?
+            .try_get("generation")?,
+    )
+}
+
+/// Marks, inside the transaction that changes the catalog, that every
+/// process's engine must be rebuilt (see [`Detector::refresh`]).
+pub async fn bump_catalog_generation(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    sqlx::query("UPDATE catalog_meta SET generation = generation + 1 WHERE id = 1")
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// The catalog as the engine reads it, from the brands, prices, authorised
@@ -246,6 +282,18 @@ pub async fn assess(
         // does not overrule them, it asks a person again.
         finding.action = Action::Review;
     }
+    let status = match finding.action {
+        Action::Block => "removed",
+        Action::Review => "open",
+        // Allowed but naming a brand: kept for the rights holder's view.
+        _ => "noted",
+    };
+    let reasons = serde_json::to_string(&finding.reasons).map_err(ApiError::internal)?;
+    if unchanged(conn, listing_id, status, finding.score, &reasons).await? {
+        // The same finding again (a rescan after an unrelated catalog
+        // change): the one reviewers may already be looking at stands.
+        return Ok(Some(finding.action));
+    }
     // A new scan supersedes what earlier scans said about the listing.
     sqlx::query(
         "UPDATE findings SET status = 'superseded' WHERE listing_id = $1 AND status IN ('open', 'noted')",
@@ -256,17 +304,19 @@ pub async fn assess(
     if finding.action == Action::Allow && finding.brands.is_empty() {
         return Ok(None);
     }
-    let status = match finding.action {
-        Action::Block => "removed",
-        Action::Review => "open",
-        // Allowed but naming a brand: kept for the rights holder's view.
-        _ => "noted",
-    };
     let statement = (finding.action == Action::Block)
         .then(|| proactive_statement(policy, &finding))
         .transpose()?;
-    let finding_id =
-        store_finding(conn, listing_id, &finding, status, statement.as_ref(), now).await?;
+    let finding_id = store_finding(
+        conn,
+        listing_id,
+        &finding,
+        &reasons,
+        status,
+        statement.as_ref(),
+        now,
+    )
+    .await?;
     if let Some(statement) = statement {
         set_listing_state(
             conn,
@@ -332,10 +382,39 @@ pub fn describe(reason: &ipguard_detect::Reason) -> String {
     format!("{kind} ({})", detail.join(", "))
 }
 
+/// Whether the listing's one current finding already says exactly this
+/// (status, score and reasons); never for a removal, which acts anew.
+async fn unchanged(
+    conn: &mut AnyConnection,
+    listing_id: i64,
+    status: &str,
+    score: f64,
+    reasons: &str,
+) -> ApiResult<bool> {
+    if status == "removed" {
+        return Ok(false);
+    }
+    let current = sqlx::query(
+        "SELECT status, score, reasons FROM findings WHERE listing_id = $1 AND status IN ('open', 'noted')",
+    )
+    .bind(listing_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(match current.as_slice() {
+        [row] => {
+            row.try_get::<String, _>("status")? == status
+                && row.try_get::<f64, _>("score")? == score
+                && row.try_get::<String, _>("reasons")? == reasons
+        }
+        _ => false,
+    })
+}
+
 async fn store_finding(
     conn: &mut AnyConnection,
     listing_id: i64,
     finding: &Finding,
+    reasons: &str,
     status: &str,
     statement: Option<&StatementOfReasons>,
     now: i64,
@@ -349,7 +428,7 @@ async fn store_finding(
     .bind(finding.score)
     .bind(action.as_str().unwrap_or("review"))
     .bind(serde_json::to_string(&finding.brands).map_err(ApiError::internal)?)
-    .bind(serde_json::to_string(&finding.reasons).map_err(ApiError::internal)?)
+    .bind(reasons)
     .bind(now)
     .bind(status)
     .bind(statement.map(serde_json::to_string).transpose().map_err(ApiError::internal)?)

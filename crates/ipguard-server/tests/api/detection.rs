@@ -242,6 +242,66 @@ async fn listings_are_scanned_at_ingest_and_findings_reach_reviewers_and_brand_o
 }
 
 #[tokio::test]
+async fn a_rescan_that_finds_the_same_leaves_the_reviewers_finding_in_place() {
+    let app = spawn_app().await;
+    app.marketplace(1).await;
+    let zephyr = app.rights_holder("Zephyr").await;
+    brand(&app, &zephyr, "zephyrion", "Zephyrion", "120").await;
+    let batch = json!([listing(
+        "REVIEW",
+        "S0",
+        "Zephyr1on runner, lightly worn",
+        "80.00"
+    )]);
+    let ingested = app.post("/api/v1/listings/batch", &app.admin, batch).await;
+    assert_eq!(ingested.body["queued_for_review"], 1, "{}", ingested.body);
+    let before = findings(&app, &app.reviewer, "").await;
+
+    let rescanned = ipguard_server::service::detection::rescan_active(app.state.clone())
+        .await
+        .unwrap();
+    assert!(rescanned >= 1);
+    assert_eq!(findings(&app, &app.reviewer, "").await, before);
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0].2, "open");
+}
+
+#[tokio::test]
+async fn a_catalog_change_made_through_one_server_process_reaches_another_sharing_the_database() {
+    let app = spawn_app().await;
+    app.marketplace(1).await;
+    let (other_url, other) = app.second_process().await;
+    let quorvant = app.rights_holder("Quorvant").await;
+    let created = app
+        .post(
+            "/api/v1/brands",
+            &quorvant.key,
+            json!({"slug": "quorvant", "name": "Quorvant", "right_id": quorvant.right_id, "terms": ["Quorvant"]}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+
+    // The other process rebuilds its engine in its next job round.
+    ipguard_server::jobs::run_once(&other, &mut 0)
+        .await
+        .unwrap();
+    let ingested = app
+        .http
+        .post(format!("{other_url}/api/v1/listings/batch"))
+        .bearer_auth(&app.admin)
+        .json(
+            &json!([{"id": "BAG", "platform": "bazaar", "seller_id": "S0",
+            "title": "Quorvant handbag replica AAA grade", "category": "bags"}]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ingested.status(), StatusCode::OK);
+    let body: Value = ingested.json().await.unwrap();
+    assert_eq!(body["blocked"], 1, "{body}");
+}
+
+#[tokio::test]
 async fn catalog_and_rule_changes_apply_without_a_restart_and_rescan_active_listings() {
     let app = spawn_app().await;
     app.marketplace(1).await;
