@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
+use std::collections::BTreeSet;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -477,11 +478,27 @@ async fn upsert_listings(
         ));
     }
     let mut problems = Vec::new();
+    let max_photos = state.config.images.max_per_listing;
     for (i, listing) in listings.iter().enumerate() {
         if listing.id.trim().is_empty() || listing.title.trim().is_empty() {
             problems.push(FieldError::new(
                 format!("[{i}]"),
                 "id and title are required",
+            ));
+        }
+        let photos: BTreeSet<&str> = listing
+            .images
+            .iter()
+            .map(|source| source.trim())
+            .filter(|source| !source.is_empty())
+            .collect();
+        if photos.len() > max_photos {
+            problems.push(FieldError::new(
+                format!("[{i}].images"),
+                format!(
+                    "at most {max_photos} photos a listing; this one has {}",
+                    photos.len()
+                ),
             ));
         }
         if let Some(price) = &listing.price

@@ -566,6 +566,24 @@ async fn bad_photos_get_precise_problems_and_nothing_is_half_written() {
     assert_eq!(count, 0);
     assert!(app.state.images.index.is_empty());
 
+    // More photos than a listing may have: the batch is refused, naming it.
+    let many: Vec<String> = (0..5)
+        .map(|i| format!("https://photos.test/{i}.jpg"))
+        .collect();
+    let crowded = app
+        .post(
+            "/api/v1/listings/batch",
+            &app.admin,
+            json!([listing("FINE", "S0", &[]), listing("CROWDED", "S0", &many)]),
+        )
+        .await;
+    assert_problem(
+        &crowded,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(crowded.body["errors"][0]["field"], "[1].images");
+
     // Listing photos that cannot be fetched or decoded say why.
     let host = photo_host(vec![
         ("notes.jpg", b"plain text, not a photo".to_vec()),
