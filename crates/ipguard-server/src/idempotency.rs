@@ -53,7 +53,7 @@ async fn handle(
     }
     let principal = principal_key(&request);
     let (parts, body) = request.into_parts();
-    let limit = state.config.server.max_body_bytes;
+    let limit = body_limit(&state, &parts.headers);
     let bytes = to_bytes(body, limit).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -124,6 +124,26 @@ async fn handle(
         tracing::error!(%err, "could not store idempotent response");
     }
     Ok(Response::from_parts(parts, Body::from(body)))
+}
+
+/// Room for multipart framing (boundaries and part headers) on top of the
+/// uploaded bytes the upload routes count themselves.
+const MULTIPART_FRAMING: usize = 64 * 1024;
+
+/// The body this layer may buffer: photo uploads have their own, larger
+/// limit (`images.max_upload_bytes`) that the routes enforce; everything
+/// else has the JSON one.
+fn body_limit(state: &AppState, headers: &axum::http::HeaderMap) -> usize {
+    let multipart = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let json = state.config.server.max_body_bytes;
+    if multipart {
+        json.max(state.config.images.max_upload_bytes + MULTIPART_FRAMING)
+    } else {
+        json
+    }
 }
 
 async fn replay(state: &AppState, principal: &str, key: &str, request_hash: &str) -> Response {

@@ -739,6 +739,47 @@ async fn photo_uploads_have_their_own_size_limit_above_the_json_one() {
 }
 
 #[tokio::test]
+async fn photo_uploads_retried_with_an_idempotency_key_may_exceed_the_json_limit() {
+    let mut config = config();
+    config.server.max_body_bytes = 16 * 1024;
+    let app = spawn_app_with(config).await;
+    let zephyr = app.rights_holder("Zephyr").await;
+    let brand_id = brand(&app, &zephyr, &[]).await;
+    let photo = fixture("photo-480x360-q90.jpg");
+    assert!(photo.len() > 16 * 1024);
+    // A retry sends the same bytes, boundary included.
+    let mut body = b"--retry\r\ncontent-disposition: form-data; name=\"files\"; filename=\"catalogue.jpg\"\r\n\
+                     content-type: image/jpeg\r\n\r\n"
+        .to_vec();
+    body.extend_from_slice(&photo);
+    body.extend_from_slice(b"\r\n--retry--\r\n");
+    let send = || {
+        app.http
+            .post(format!(
+                "{}/api/v1/brands/{brand_id}/reference-images",
+                app.url
+            ))
+            .bearer_auth(&zephyr.key)
+            .header("idempotency-key", "upload-1")
+            .header("content-type", "multipart/form-data; boundary=retry")
+            .body(body.clone())
+            .send()
+    };
+    let first = reply(send().await.unwrap()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let again = reply(send().await.unwrap()).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.body, first.body);
+    let stored = app
+        .get(
+            &format!("/api/v1/brands/{brand_id}/reference-images"),
+            &zephyr.key,
+        )
+        .await;
+    assert_eq!(stored.body.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn private_and_loopback_hosts_are_refused_by_default() {
     let mut config = Config::default();
     config.images.retry_base_ms = 1;
