@@ -21,6 +21,20 @@ fn listing(id: &str, seller: &str, title: &str, price: &str) -> Value {
         "category": "shoes/sneakers", "price": {"amount": price, "currency": "USD"}})
 }
 
+/// A new rights holder with the brand Quorvant, which has no price.
+async fn quorvant_brand(app: &TestApp) -> Holder {
+    let holder = app.rights_holder("Quorvant").await;
+    let created = app
+        .post(
+            "/api/v1/brands",
+            &holder.key,
+            json!({"slug": "quorvant", "name": "Quorvant", "right_id": holder.right_id, "terms": ["Quorvant"]}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    holder
+}
+
 /// The listing ids (on the platform) of the findings a caller sees.
 async fn findings(app: &TestApp, key: &str, query: &str) -> Vec<(i64, String, String)> {
     let listed = app.get(&format!("/api/v1/findings{query}"), key).await;
@@ -271,15 +285,7 @@ async fn a_catalog_change_made_through_one_server_process_reaches_another_sharin
     let app = spawn_app().await;
     app.marketplace(1).await;
     let (other_url, other) = app.second_process().await;
-    let quorvant = app.rights_holder("Quorvant").await;
-    let created = app
-        .post(
-            "/api/v1/brands",
-            &quorvant.key,
-            json!({"slug": "quorvant", "name": "Quorvant", "right_id": quorvant.right_id, "terms": ["Quorvant"]}),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    quorvant_brand(&app).await;
 
     // The other process rebuilds its engine in its next job round.
     ipguard_server::jobs::run_once(&other, &mut 0)
@@ -327,15 +333,7 @@ async fn catalog_and_rule_changes_apply_without_a_restart_and_rescan_active_list
     assert_eq!(app.listing_state("BAG").await, "active");
 
     // A new brand: its replicas listed before it existed come down too.
-    let quorvant = app.rights_holder("Quorvant").await;
-    let created = app
-        .post(
-            "/api/v1/brands",
-            &quorvant.key,
-            json!({"slug": "quorvant", "name": "Quorvant", "right_id": quorvant.right_id, "terms": ["Quorvant"]}),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let quorvant = quorvant_brand(&app).await;
     wait_for_state(&app, "BAG", "removed").await;
 
     // Bad rules are refused and change nothing.

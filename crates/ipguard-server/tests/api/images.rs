@@ -190,6 +190,31 @@ fn reason<'a>(reasons: &'a [Value], kind: &str) -> Option<&'a Value> {
     reasons.iter().find(|r| r["kind"] == kind)
 }
 
+/// Uploads `photo` as a reference photo of the brand through the server at
+/// `base`, and expects the listing `ext_id` to be found using it.
+async fn add_reference_and_expect_match(
+    app: &TestApp,
+    base: &str,
+    brand_id: i64,
+    holder: &Holder,
+    photo: Vec<u8>,
+    ext_id: &str,
+) {
+    let uploaded = upload_to(
+        app,
+        base,
+        &format!("/api/v1/brands/{brand_id}/reference-images"),
+        &holder.key,
+        vec![("catalogue.jpg", photo)],
+    )
+    .await;
+    assert_eq!(uploaded.status, StatusCode::CREATED, "{}", uploaded.body);
+    let (_, reasons) = current_finding(app, ext_id)
+        .await
+        .expect("a finding with the reference photo");
+    assert!(reason(&reasons, "image_match").is_some(), "{reasons:?}");
+}
+
 async fn raw_get(app: &TestApp, path: &str, key: &str) -> (StatusCode, String, usize) {
     let response = app
         .http
@@ -343,16 +368,7 @@ async fn a_reference_photo_uploaded_later_flags_listings_already_hashed() {
     assert_eq!(uploaded.body[0]["source"], "upload:front.jpg");
     assert!(current_finding(&app, "L0-0").await.is_none());
 
-    let reference = upload(
-        &app,
-        &format!("/api/v1/brands/{brand_id}/reference-images"),
-        &zephyr.key,
-        vec![("catalogue.jpg", original)],
-    )
-    .await;
-    assert_eq!(reference.status, StatusCode::CREATED, "{}", reference.body);
-    let (_, reasons) = current_finding(&app, "L0-0").await.expect("a finding");
-    assert!(reason(&reasons, "image_match").is_some(), "{reasons:?}");
+    add_reference_and_expect_match(&app, &app.url, brand_id, &zephyr, original, "L0-0").await;
 }
 
 #[tokio::test]
@@ -364,12 +380,7 @@ async fn a_removed_listings_photo_reposted_elsewhere_is_a_relisted_item_and_a_sh
     let photo = vec![format!("{host}/bag.jpg")];
     list(&app, json!([listing("FIRST", "S0", &photo)])).await;
     settled_photos(&app, "FIRST").await;
-    let filed = app.file(&holder, "counterfeit", &["FIRST"]).await;
-    assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.body);
-    let decided = app
-        .decide(&app.reviewer, item_ids(&filed)[0], "uphold")
-        .await;
-    assert_eq!(decided.status, StatusCode::OK, "{}", decided.body);
+    app.upheld(&holder, "FIRST").await;
     assert_eq!(app.listing_state("FIRST").await, "removed");
 
     list(&app, json!([listing("AGAIN", "S1", &photo)])).await;
@@ -421,12 +432,7 @@ async fn listings_already_sharing_a_photo_become_relisted_items_when_the_other_i
     settled_photos(&app, "TWIN").await;
     assert!(current_finding(&app, "TWIN").await.is_none());
 
-    let filed = app.file(&holder, "counterfeit", &["FIRST"]).await;
-    assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.body);
-    let decided = app
-        .decide(&app.reviewer, item_ids(&filed)[0], "uphold")
-        .await;
-    assert_eq!(decided.status, StatusCode::OK, "{}", decided.body);
+    app.upheld(&holder, "FIRST").await;
     app.run_jobs().await;
 
     let (_, reasons) = current_finding(&app, "TWIN")
@@ -459,19 +465,7 @@ async fn a_photo_hashed_by_one_server_process_is_matched_by_another_sharing_the_
     ipguard_server::jobs::run_once(&other, &mut 0)
         .await
         .unwrap();
-    let uploaded = upload_to(
-        &app,
-        &other_url,
-        &format!("/api/v1/brands/{brand_id}/reference-images"),
-        &zephyr.key,
-        vec![("catalogue.jpg", original)],
-    )
-    .await;
-    assert_eq!(uploaded.status, StatusCode::CREATED, "{}", uploaded.body);
-    let (_, reasons) = current_finding(&app, "FAKE")
-        .await
-        .expect("the second process matched the first one's photo");
-    assert!(reason(&reasons, "image_match").is_some(), "{reasons:?}");
+    add_reference_and_expect_match(&app, &other_url, brand_id, &zephyr, original, "FAKE").await;
 }
 
 #[tokio::test]
