@@ -299,7 +299,7 @@ impl Matcher {
         let Ok(root) = self.automaton.start_state(Anchored::Yes) else {
             return;
         };
-        for &start in &text.starts {
+        for &(start, _) in &text.starts {
             let start = start as usize;
             let rest = text.canon.get(start..).unwrap_or_default();
             if !self.prefixes.may_start(rest) {
@@ -850,7 +850,7 @@ fn words(text: &NormalizedText) -> impl Iterator<Item = (usize, usize)> + '_ {
     let mut starts = text
         .starts
         .iter()
-        .map(|&start| start as usize)
+        .map(|&(start, _)| start as usize)
         .filter(|&start| text.boundary_at(start) >= SCRIPT)
         .peekable();
     std::iter::from_fn(move || {

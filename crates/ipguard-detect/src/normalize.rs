@@ -68,14 +68,17 @@ impl Unit {
 pub struct NormalizedText {
     pub(crate) canon: Vec<u8>,
     pub(crate) units: Vec<Unit>,
-    /// Canonical offsets with a boundary before them (every place a word
-    /// can start), so that the matcher visits those rather than every byte.
-    pub(crate) starts: Vec<u32>,
-    /// (canonical offset, original offset) pairs, sorted: canonical byte `i`
-    /// came from the original character starting at `o + (i - c)` for the
-    /// last pair `(c, o)` with `c <= i`. A run of ASCII letters is copied
-    /// byte for byte, so a pair per word is enough there; folded non-ASCII
-    /// characters have a pair per canonical byte.
+    /// The canonical bytes with a boundary before them (every place a word
+    /// can start), so that the matcher visits those rather than every byte:
+    /// (canonical offset, offset of the original character).
+    pub(crate) starts: Vec<(u32, u32)>,
+    /// The same pairs for the canonical bytes whose origin does not follow
+    /// from the last pair before them: every byte of a folded non-ASCII
+    /// character, and the first byte of an ASCII run that has no boundary.
+    /// Canonical byte `i` came from the original character starting at
+    /// `o + (i - c)` for the last pair `(c, o)` of either list with
+    /// `c <= i`: ASCII characters are copied byte for byte, and a skipped
+    /// separator always leaves a boundary, so a pair per word is enough.
     origins: Vec<(u32, u32)>,
 }
 
@@ -103,7 +106,10 @@ impl NormalizedText {
     /// `orig_start`.
     fn push_unit(&mut self, byte: u8, unit: Unit, orig_start: u32) {
         let index = self.canon.len() as u32;
-        note_start_and_origin(&mut self.starts, &mut self.origins, index, unit, orig_start);
+        if unit.boundary() != NO_BOUNDARY {
+            self.starts.push((index, orig_start));
+        }
+        self.origins.push((index, orig_start));
         self.canon.push(byte);
         self.units.push(unit);
     }
@@ -113,11 +119,20 @@ impl NormalizedText {
         if index >= self.canon.len() {
             return None;
         }
-        let pair = self
-            .origins
-            .partition_point(|&(canon, _)| canon as usize <= index)
-            .checked_sub(1)?;
-        let &(canon, orig) = self.origins.get(pair)?;
+        let last_at_or_before = |pairs: &[(u32, u32)]| {
+            let after = pairs.partition_point(|&(canon, _)| canon as usize <= index);
+            after
+                .checked_sub(1)
+                .and_then(|last| pairs.get(last))
+                .copied()
+        };
+        let (canon, orig) = match (
+            last_at_or_before(&self.starts),
+            last_at_or_before(&self.origins),
+        ) {
+            (Some(start), Some(origin)) => start.max(origin),
+            (start, origin) => start.or(origin)?,
+        };
         Some(orig as usize + index - canon as usize)
     }
 
@@ -149,26 +164,6 @@ fn copy_lowercase(from: &[u8], to: &mut [u8]) -> usize {
         count += 1;
     }
     count
-}
-
-/// Notes canonical byte `index` as a possible word start when a boundary
-/// precedes it, and its origin unless that follows from the last one.
-fn note_start_and_origin(
-    starts: &mut Vec<u32>,
-    origins: &mut Vec<(u32, u32)>,
-    index: u32,
-    unit: Unit,
-    orig_start: u32,
-) {
-    if unit.boundary() != NO_BOUNDARY {
-        starts.push(index);
-    }
-    let follows_last = origins
-        .last()
-        .is_some_and(|&(canon, orig)| orig_start.wrapping_sub(orig) == index - canon);
-    if !follows_last {
-        origins.push((index, orig_start));
-    }
 }
 
 /// Normalises `text` into `out`, reusing its buffers.
@@ -269,14 +264,13 @@ impl WordState {
                 *slot = canonical;
                 *unit_slot = unit;
             }
-            let index = (base + len) as u32;
-            note_start_and_origin(
-                &mut out.starts,
-                &mut out.origins,
-                index,
-                unit,
-                offset as u32,
-            );
+            let pair = ((base + len) as u32, offset as u32);
+            if unit.boundary() != NO_BOUNDARY {
+                out.starts.push(pair);
+            } else if len == 0 {
+                // After a non-ASCII character, whose bytes differ in number.
+                out.origins.push(pair);
+            }
             len += 1;
             // The lowercase letters after it, most bytes of any listing,
             // continue its word: no boundary, no flag, and an origin that
@@ -640,5 +634,10 @@ mod tests {
         let input = "buy Ｎïke now";
         let text = normalize(input);
         assert_eq!(text.original(input, 3, 7), "Ｎïke");
+        // A dropped combining mark and skipped separators.
+        let input = "ni\u{0307}ke N.i.k.e";
+        let text = normalize(input);
+        assert_eq!(text.original(input, 0, 4), "ni\u{0307}ke");
+        assert_eq!(text.original(input, 2, 6), "ke N.i");
     }
 }
