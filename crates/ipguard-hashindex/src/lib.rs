@@ -6,13 +6,16 @@
 //!
 //! The key decision is multi-index hashing (Norouzi, Punjani and Fleet,
 //! "Fast Search in Hamming Space with Multi-Index Hashing", 2012): the 256
-//! bits are cut into 8–13 substrings, each with a table of positions
+//! bits are cut into 8–17 substrings, each with a table of positions
 //! bucketed by substring value, and a query probes each table only at
 //! substring values close to its own; by the pigeonhole principle every hash
 //! within the radius turns up in some table. Candidates are then verified on
-//! the full 256 bits. Tables are flat arrays of `u32` entries (position plus
-//! the substring bits the bucket directory does not cover), so the index
-//! costs under 100 bytes per hash, the hash and its id included.
+//! the full 256 bits. With more, narrower tables every hash within the
+//! radius turns up in at least two of them, and only candidates found twice
+//! are verified: that is how a million hashes are searched (see `plan`).
+//! Tables are flat arrays of 3- or 4-byte entries (position plus the
+//! substring bits the bucket directory does not cover), so the index costs
+//! under 100 bytes per hash, the hash and its id included.
 //!
 //! Writes go to a small delta that queries scan linearly, and removals
 //! leave tombstones; past a limit both are folded into a freshly built
@@ -66,9 +69,11 @@ pub struct IndexConfig {
     /// [`HashIndex::compact`] yourself, say from a background task when
     /// [`HashIndex::pending_changes`] grows.
     pub delta_limit: usize,
-    /// Number of substrings (tables), clamped to 8..=13. `None` picks about
-    /// `256 / log2(n)` for `n` stored hashes, the choice Norouzi et al. found
-    /// best; 13 tables already cost 52 of the 100-byte budget per hash.
+    /// Number of substrings (tables), clamped to 8..=17. `None` picks, for
+    /// the number of stored hashes, the count the cost model expects to be
+    /// fastest at [`DEFAULT_RADIUS`] while staying under 100 bytes per hash
+    /// (17 at a million hashes, 12 at ten million). A count given here may
+    /// take more memory.
     pub substrings: Option<usize>,
 }
 

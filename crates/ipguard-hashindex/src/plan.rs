@@ -10,6 +10,14 @@
 //! `r + 1`. Any split of the `r + 1` units is exact; the planner picks the one
 //! with the lowest estimated cost, and falls back to a linear scan when that
 //! is cheaper still.
+//!
+//! The same argument with more units shows when every such hash turns up in
+//! at least two tables: if at most one table found it, all the others differ
+//! by at least `t_i + 1`, so the units outside the largest table's
+//! `t_i + 1` must add up to at least `r + 1`. Seventeen 15-bit substrings at
+//! radius 1 each do that for `r = 31`: 16 × 2 = 32.
+
+use crate::DEFAULT_RADIUS;
 
 /// Largest radius that needs planning: at 256 every hash matches.
 pub(crate) const MAX_RADIUS: u32 = 256;
@@ -34,10 +42,14 @@ pub(crate) struct Layout {
     pub(crate) position_bits: u32,
 }
 
-/// Never use more tables than this: each costs 4 bytes per stored hash, and
-/// with the 32-byte hash and 8-byte id, 13 tables plus their directories stay
-/// under 100 bytes per hash.
-pub(crate) const MAX_SUBSTRINGS: usize = 13;
+/// Never use more tables than this: 17 tables of 15-bit substrings are the
+/// narrowest that still find every match at [`DEFAULT_RADIUS`] twice with
+/// radius 1 each, and wider tables cost more than they save.
+pub(crate) const MAX_SUBSTRINGS: usize = 17;
+/// The default layout's tables take at most this many bytes per stored
+/// hash, so that with the 32-byte hash, the 8-byte id and a pending delta
+/// the index stays under 100 bytes per hash.
+const MAX_TABLE_BYTES_PER_HASH: f64 = 54.0;
 /// Fewer than 8 substrings would make a substring wider than the 32 bits a
 /// table key holds.
 pub(crate) const MIN_SUBSTRINGS: usize = 8;
@@ -53,19 +65,38 @@ impl Layout {
     /// Chooses the layout for `len` stored hashes, or `None` when `len`
     /// positions do not fit the table entries (the segment then scans).
     ///
-    /// The number of substrings follows Norouzi et al.: substrings about
-    /// `log2(len)` bits wide, so that an exact-match bucket holds about one
-    /// hash. `substrings` overrides that choice (clamped to 8..=13).
+    /// The number of substrings is the one whose plan at
+    /// [`DEFAULT_RADIUS`] the cost model expects to be fastest, among those
+    /// whose tables fit [`MAX_TABLE_BYTES_PER_HASH`]. Norouzi et al. found
+    /// substrings about `log2(len)` bits wide best (13 tables at a million
+    /// hashes); counting candidates found twice (see [`plans`]) favours
+    /// narrower ones (17 tables of 15 bits at a million). `substrings`
+    /// overrides the choice (clamped to 8..=17).
     pub(crate) fn for_len(len: usize, substrings: Option<usize>) -> Option<Layout> {
+        if let Some(count) = substrings {
+            return Self::with_substrings(len, count.clamp(MIN_SUBSTRINGS, MAX_SUBSTRINGS));
+        }
+        let cost = |layout: &Layout| {
+            Planner::new(layout, len)
+                .cheapest(DEFAULT_RADIUS)
+                .map_or(f64::INFINITY, |(cost, _)| cost)
+        };
+        (MIN_SUBSTRINGS..=MAX_SUBSTRINGS)
+            .filter_map(|count| Self::with_substrings(len, count))
+            .filter(|layout| layout.table_bytes_per_hash(len) <= MAX_TABLE_BYTES_PER_HASH)
+            .map(|layout| (cost(&layout), layout))
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, layout)| layout)
+            .or_else(|| Self::with_substrings(len, MIN_SUBSTRINGS))
+    }
+
+    /// The layout with `count` substrings for `len` stored hashes.
+    fn with_substrings(len: usize, count: usize) -> Option<Layout> {
         let position_bits = usize::BITS - len.saturating_sub(1).leading_zeros();
         let position_bits = position_bits.max(1);
         if position_bits > MAX_POSITION_BITS {
             return None;
         }
-        let log2_len = (len.max(2) as f64).log2();
-        let count = substrings
-            .unwrap_or_else(|| (256.0 / log2_len).round() as usize)
-            .clamp(MIN_SUBSTRINGS, MAX_SUBSTRINGS);
         let narrow = 256 / count as u32;
         let wide_count = 256 % count as u32;
         // Wider substrings come first so that the planner, which breaks cost
@@ -95,13 +126,35 @@ impl Layout {
             position_bits,
         })
     }
+
+    /// Heap bytes of the tables (entries and directories) per stored hash.
+    pub(crate) fn table_bytes_per_hash(&self, len: usize) -> f64 {
+        let directory = f64::from(self.directory_bits).exp2() * 4.0 / len.max(1) as f64;
+        self.substrings.len() as f64 * (self.entry_bytes() as f64 + directory)
+    }
+
+    /// Bytes per table entry: the position and the widest residual, rounded
+    /// up to whole bytes, 3 or 4 (smaller layouts have no tables).
+    pub(crate) fn entry_bytes(&self) -> usize {
+        let widest = self
+            .substrings
+            .iter()
+            .map(|substring| substring.width)
+            .max();
+        let residual_bits = widest.unwrap_or(0).saturating_sub(self.directory_bits);
+        (self.position_bits + residual_bits).div_ceil(8).clamp(3, 4) as usize
+    }
 }
 
 /// Relative costs, in nanoseconds on the development machine, of the steps a
 /// query takes. They only have to be right in proportion: they choose how to
-/// split the radius and when a linear scan is cheaper.
+/// split the radius, whether to count candidates, and when a linear scan is
+/// cheaper.
 const COST_PROBE: f64 = 6.0;
 const COST_SCAN_ENTRY: f64 = 0.7;
+/// Marking a candidate's position in a bitmap that stays in the L2 cache.
+const COST_COUNT: f64 = 1.5;
+/// Fetching a candidate's hash from memory and comparing it.
 const COST_VERIFY: f64 = 8.0;
 const COST_LINEAR_PER_HASH: f64 = 0.9;
 
@@ -111,7 +164,10 @@ pub(crate) enum Plan {
     /// Compare the query with every stored hash.
     Linear,
     /// Search table `i` with radius `radii[i]` (negative: skip the table).
-    Tables { radii: Vec<i32> },
+    /// Every hash within the query radius turns up in at least `found_by`
+    /// tables (1 or 2); with 2, only positions that turn up twice are
+    /// verified.
+    Tables { radii: Vec<i32>, found_by: u32 },
 }
 
 /// Hamming-ball sizes: `balls.0[n][r]` is the number of `n`-bit values within
@@ -146,73 +202,182 @@ impl Balls {
     }
 }
 
-/// Estimated cost of searching one table at `radius`.
-fn table_cost(balls: &Balls, layout: &Layout, width: u32, len: f64, radius: i32) -> f64 {
-    if radius < 0 {
-        return 0.0;
+/// Expected work of searching one table at `radius` over `len` random hashes.
+struct TableWork {
+    probes: f64,
+    scanned: f64,
+    candidates: f64,
+}
+
+impl TableWork {
+    fn new(balls: &Balls, layout: &Layout, width: u32, len: f64, radius: i32) -> Self {
+        let directory_bits = layout.directory_bits;
+        let probes = balls.ball(directory_bits, radius);
+        TableWork {
+            probes,
+            scanned: probes * len / f64::from(directory_bits).exp2(),
+            candidates: balls.ball(width, radius) * len / f64::from(width).exp2(),
+        }
     }
-    let directory_bits = layout.directory_bits;
-    let probes = balls.ball(directory_bits, radius);
-    let scanned = probes * len / f64::from(directory_bits).exp2();
-    let candidates = balls.ball(width, radius) * len / f64::from(width).exp2();
-    COST_PROBE * probes + COST_SCAN_ENTRY * scanned + COST_VERIFY * candidates
+
+    /// Cost of finding the candidates, plus `per_candidate` for each.
+    fn cost(&self, per_candidate: f64) -> f64 {
+        COST_PROBE * self.probes + COST_SCAN_ENTRY * self.scanned + per_candidate * self.candidates
+    }
 }
 
 /// Plans for every radius from 0 to [`MAX_RADIUS`] over `len` hashes.
 pub(crate) fn plans(layout: &Layout, len: usize) -> Vec<Plan> {
+    let planner = Planner::new(layout, len);
     let linear_cost = COST_LINEAR_PER_HASH * len as f64;
-    splits(layout, len)
-        .into_iter()
-        .map(|(radii, cost)| {
-            if cost < linear_cost {
-                Plan::Tables { radii }
-            } else {
-                Plan::Linear
-            }
+    (0..=MAX_RADIUS)
+        .map(|radius| match planner.cheapest(radius) {
+            Some((cost, plan)) if cost < linear_cost => plan,
+            _ => Plan::Linear,
         })
         .collect()
 }
 
-/// The cheapest table radii for every query radius, with their estimated
-/// costs, indexed by radius.
+/// Chooses how to search a layout's tables.
 ///
-/// Radius `r` needs `r + 1` units spread over the tables. The per-table cost
-/// is convex in the table's radius, so handing out units one at a time to the
-/// table whose cost grows least gives the cheapest split for every radius in
-/// one pass. The widths add up to 256, so every radius up to [`MAX_RADIUS`]
-/// finds room for all its units.
-fn splits(layout: &Layout, len: usize) -> Vec<(Vec<i32>, f64)> {
-    let balls = Balls::new();
-    let len = len as f64;
+/// Two ways to use the tables compete. With `r + 1` units of table radius
+/// (see the module comment) every match turns up in at least one table, and
+/// every candidate is verified against its hash: one random memory access
+/// each. With enough units that a match turns up in at least two tables
+/// (the units outside the largest table's reach `r + 1`), a candidate that
+/// turns up only once cannot match, so only the few that turn up twice are
+/// verified; the other candidates cost only a bit in a bitmap. That needs
+/// more units, and wins when candidates are many, as with narrow substrings.
+struct Planner<'a> {
+    balls: Balls,
+    layout: &'a Layout,
+    len: f64,
+    /// The cheapest radii for each number of units, when candidates are
+    /// verified and when they are counted.
+    verified: Vec<Vec<i32>>,
+    counted: Vec<Vec<i32>>,
+}
+
+impl<'a> Planner<'a> {
+    fn new(layout: &'a Layout, len: usize) -> Self {
+        let balls = Balls::new();
+        let len = len as f64;
+        let verified = splits(&balls, layout, len, COST_VERIFY);
+        let counted = splits(&balls, layout, len, COST_COUNT);
+        Planner {
+            balls,
+            layout,
+            len,
+            verified,
+            counted,
+        }
+    }
+
+    /// The cheaper table plan for `radius`, with its estimated cost.
+    fn cheapest(&self, radius: u32) -> Option<(f64, Plan)> {
+        let units = radius as usize + 1;
+        let works = |radii| table_work(&self.balls, self.layout, self.len, radii);
+        let found_once = self.verified.get(units).map(|radii| {
+            let cost = works(radii).map(|work| work.cost(COST_VERIFY)).sum();
+            (cost, radii, 1)
+        });
+        let found_twice = self
+            .counted
+            .iter()
+            .find(|radii| units_outside_largest(radii) >= units)
+            .map(|radii| {
+                // A random hash is a candidate of table i with probability
+                // p_i, and turns up twice with probability about
+                // (sum p_i)^2 / 2.
+                let share: f64 = works(radii).map(|work| work.candidates / self.len).sum();
+                let cost = works(radii).map(|work| work.cost(COST_COUNT)).sum::<f64>()
+                    + COST_VERIFY * self.len * share * share / 2.0;
+                (cost, radii, 2)
+            });
+        [found_once, found_twice]
+            .into_iter()
+            .flatten()
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(cost, radii, found_by)| {
+                let radii = radii.clone();
+                (cost, Plan::Tables { radii, found_by })
+            })
+    }
+}
+
+fn table_work<'a>(
+    balls: &'a Balls,
+    layout: &'a Layout,
+    len: f64,
+    radii: &'a [i32],
+) -> impl Iterator<Item = TableWork> + 'a {
+    layout
+        .substrings
+        .iter()
+        .zip(radii)
+        .map(move |(substring, &radius)| {
+            TableWork::new(balls, layout, substring.width, len, radius)
+        })
+}
+
+/// Units of table radius spent outside the table with the most: a hash
+/// within a query radius below this turns up in at least two tables.
+fn units_outside_largest(radii: &[i32]) -> usize {
+    let units = radii.iter().map(|&radius| (radius + 1) as usize);
+    units.clone().sum::<usize>() - units.max().unwrap_or(0)
+}
+
+/// The cheapest table radii for every number of units, indexed by units
+/// (0 to 256 + tables, when every table covers its whole substring), with
+/// each candidate costing `per_candidate`.
+///
+/// The per-table cost is convex in the table's radius, so handing out units
+/// one at a time to the table whose cost grows least gives the cheapest split
+/// for every number of units in one pass.
+fn splits(balls: &Balls, layout: &Layout, len: f64, per_candidate: f64) -> Vec<Vec<i32>> {
     let mut radii = vec![-1i32; layout.substrings.len()];
-    let mut total = 0.0;
-    let mut splits = Vec::with_capacity(MAX_RADIUS as usize + 1);
-    for _ in 0..=MAX_RADIUS {
+    let mut splits = vec![radii.clone()];
+    loop {
         let mut best: Option<(usize, f64)> = None;
         for (index, substring) in layout.substrings.iter().enumerate() {
             if radii[index] >= substring.width as i32 {
                 continue;
             }
-            let cost = |r| table_cost(&balls, layout, substring.width, len, r);
+            let cost =
+                |r| TableWork::new(balls, layout, substring.width, len, r).cost(per_candidate);
             let increase = cost(radii[index] + 1) - cost(radii[index]);
             if best.is_none_or(|(_, lowest)| increase < lowest) {
                 best = Some((index, increase));
             }
         }
-        if let Some((index, increase)) = best {
-            radii[index] += 1;
-            total += increase;
-        }
-        splits.push((radii.clone(), total));
+        let Some((index, _)) = best else {
+            return splits;
+        };
+        radii[index] += 1;
+        splits.push(radii.clone());
     }
-    splits
 }
 
 /// The table radii for `radius` even where a linear scan would be cheaper, so
 /// that tests can check the tables at every radius.
 #[cfg(test)]
-pub(crate) fn table_radii(layout: &Layout, len: usize, radius: u32) -> Vec<i32> {
-    splits(layout, len).swap_remove(radius as usize).0
+pub(crate) fn table_radii(
+    layout: &Layout,
+    len: usize,
+    radius: u32,
+    found_by: u32,
+) -> Option<Vec<i32>> {
+    let balls = Balls::new();
+    let units = radius as usize + 1;
+    if found_by == 1 {
+        splits(&balls, layout, len as f64, COST_VERIFY)
+            .get(units)
+            .cloned()
+    } else {
+        splits(&balls, layout, len as f64, COST_COUNT)
+            .into_iter()
+            .find(|radii| units_outside_largest(radii) >= units)
+    }
 }
 
 #[cfg(test)]
@@ -237,14 +402,43 @@ mod tests {
     }
 
     #[test]
-    fn every_table_plan_spends_exactly_radius_plus_one_units() {
-        let layout = Layout::for_len(1_000_000, None).unwrap();
-        for (radius, plan) in plans(&layout, 1_000_000).iter().enumerate() {
-            if let Plan::Tables { radii } = plan {
-                let units: i32 = radii.iter().map(|r| r + 1).sum();
-                assert_eq!(units, radius as i32 + 1);
+    fn every_table_plan_has_the_units_its_guarantee_needs() {
+        for len in [1_000_000, 10_000_000] {
+            for substrings in [None, Some(13), Some(17)] {
+                let layout = Layout::for_len(len, substrings).unwrap();
+                for (radius, plan) in plans(&layout, len).iter().enumerate() {
+                    match plan {
+                        Plan::Tables { radii, found_by: 1 } => {
+                            let units: i32 = radii.iter().map(|r| r + 1).sum();
+                            assert_eq!(units, radius as i32 + 1);
+                        }
+                        Plan::Tables { radii, found_by } => {
+                            assert_eq!(*found_by, 2);
+                            assert!(units_outside_largest(radii) > radius);
+                        }
+                        Plan::Linear => {}
+                    }
+                }
             }
         }
+    }
+
+    #[test]
+    fn default_layouts_fit_the_memory_budget() {
+        for len in [5_000, 100_000, 1_000_000, 4_000_000, 10_000_000, 50_000_000] {
+            let layout = Layout::for_len(len, None).unwrap();
+            assert!(
+                layout.table_bytes_per_hash(len) <= MAX_TABLE_BYTES_PER_HASH,
+                "{len}"
+            );
+        }
+        // Measured fastest at a million hashes (bench/RESULTS.md).
+        let layout = Layout::for_len(1_000_000, None).unwrap();
+        assert_eq!(layout.substrings.len(), 17);
+        assert!(matches!(
+            &plans(&layout, 1_000_000)[DEFAULT_RADIUS as usize],
+            Plan::Tables { found_by: 2, .. }
+        ));
     }
 
     #[test]

@@ -25,16 +25,19 @@ pub(crate) struct Segment {
 struct Tables {
     layout: Layout,
     tables: Vec<Table>,
+    /// Bytes per entry (see [`Layout::entry_bytes`]).
+    entry_bytes: usize,
     /// The plan for each radius 0..=MAX_RADIUS, worked out once per segment.
     plans: Vec<Plan>,
 }
 
 /// One substring's table: entries grouped by the top `directory_bits` of the
-/// substring, bucket `p` being `entries[directory[p]..directory[p + 1]]`.
-/// Each entry is `residual << position_bits | position`.
+/// substring, bucket `p` being entries `directory[p]..directory[p + 1]`.
+/// Each entry is `residual << position_bits | position`, stored in as few
+/// bytes as it needs: three bytes instead of four leave room for more tables.
 struct Table {
     directory: Vec<u32>,
-    entries: Vec<u32>,
+    entries: Vec<u8>,
 }
 
 impl Segment {
@@ -75,7 +78,7 @@ impl Segment {
             tables
                 .tables
                 .iter()
-                .map(|table| (table.directory.capacity() + table.entries.capacity()) * 4)
+                .map(|table| table.directory.capacity() * 4 + table.entries.capacity())
                 .sum()
         });
         self.ids.capacity() * size_of::<u64>()
@@ -95,8 +98,8 @@ impl Segment {
         let radius = radius.min(MAX_RADIUS);
         match &self.tables {
             Some(tables) => match &tables.plans[radius as usize] {
-                Plan::Tables { radii } => {
-                    self.query_tables(tables, radii, query, radius, removed, out)
+                Plan::Tables { radii, found_by } => {
+                    self.query_tables(tables, radii, *found_by, query, radius, removed, out)
                 }
                 Plan::Linear => self.query_linear(query, radius, removed, out),
             },
@@ -122,120 +125,220 @@ impl Segment {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn query_tables(
         &self,
         tables: &Tables,
         radii: &[i32],
+        found_by: u32,
         query: &Hash256,
         radius: u32,
         removed: &HashSet<u32>,
         out: &mut Vec<Match>,
     ) {
-        let layout = &tables.layout;
-        let position_bits = layout.position_bits;
-        let position_mask = (1u32 << position_bits) - 1;
-        let mut buckets: Vec<Bucket> = Vec::new();
-        let mut candidates: Vec<u32> = Vec::new();
-        for (index, (table, substring)) in tables.tables.iter().zip(&layout.substrings).enumerate()
-        {
-            let table_radius = radii[index];
-            if table_radius < 0 {
-                continue;
+        // Only when each match is found at least twice: positions found so
+        // far, marked at position modulo the bitmap's size.
+        let mut seen = (found_by >= 2).then(|| vec![0u64; SEEN_WORDS]);
+        let mut buckets = Vec::new();
+        let mut candidates = Vec::new();
+        let mut matches = Vec::new();
+        let mut next_table = 0;
+        while next_table < tables.tables.len() {
+            next_table = tables.buckets(radii, query, next_table, &mut buckets);
+            tables.scan(&buckets, &mut candidates);
+            if let Some(seen) = &mut seen {
+                keep_found_twice(seen, &mut candidates);
             }
-            let residual_bits = substring.width - layout.directory_bits;
-            let key = query.bits(substring.start, substring.width);
-            let query_prefix = key >> residual_bits;
-            let query_residual = (key & ((1u32 << residual_bits) - 1)) << position_bits;
-
-            // The work is split into passes over all the table's buckets,
-            // each with a short loop body, because every step is a likely
-            // cache miss (directory, bucket, hash): short independent
-            // iterations let the processor keep many misses in flight, where
-            // one loop doing all three would wait for them one by one.
-            buckets.clear();
-            for prefix_distance in 0..=table_radius.min(layout.directory_bits as i32) {
-                let residual_limit = (table_radius - prefix_distance) as u32;
-                for_each_flip(layout.directory_bits, prefix_distance as u32, |flip| {
-                    let prefix = (query_prefix ^ flip) as usize;
-                    buckets.push(Bucket {
-                        start: table.directory[prefix],
-                        end: table.directory[prefix + 1],
-                        residual_limit,
-                    });
-                });
-            }
-            // A bucket of a dozen entries often spans two cache lines, so
-            // both its ends are loaded.
-            let entry_at = |index: u32| table.entries.get(index as usize).copied().unwrap_or(0);
-            touch(
-                buckets
-                    .iter()
-                    .map(|bucket| entry_at(bucket.start) ^ entry_at(bucket.end.saturating_sub(1))),
-            );
-
-            // Every scanned entry is written to the next free slot, and the
-            // count of kept ones advances only if it passes the filter: no
-            // branch depends on the entries, which would mispredict often.
-            let scanned: usize = buckets
-                .iter()
-                .map(|bucket| (bucket.end - bucket.start) as usize)
-                .sum();
-            candidates.clear();
-            candidates.resize(scanned, 0);
-            let mut kept = 0;
-            for bucket in &buckets {
-                let entries = &table.entries[bucket.start as usize..bucket.end as usize];
-                let limit = bucket.residual_limit;
-                // The residual sits above the position bits, so shifting the
-                // XOR down leaves only residual bits.
-                if limit >= residual_bits {
-                    candidates[kept..kept + entries.len()].copy_from_slice(entries);
-                    kept += entries.len();
-                } else if let Some(allowed) = within_limit_mask(residual_bits, limit) {
-                    for &entry in entries {
-                        candidates[kept] = entry;
-                        kept +=
-                            ((allowed >> ((entry ^ query_residual) >> position_bits)) & 1) as usize;
-                    }
-                } else {
-                    for &entry in entries {
-                        candidates[kept] = entry;
-                        kept += usize::from(
-                            ((entry ^ query_residual) >> position_bits).count_ones() <= limit,
-                        );
-                    }
-                }
-            }
-            candidates.truncate(kept);
-
             touch(
                 candidates
                     .iter()
-                    .map(|&entry| self.hashes[(entry & position_mask) as usize].0[0] as u32),
+                    .map(|&position| self.hashes[position as usize].0[0] as u32),
             );
-            for &entry in &candidates {
-                let position = entry & position_mask;
-                let hash = &self.hashes[position as usize];
-                let distance = hash.distance(query);
-                if distance <= radius
-                    && first_table_finding(layout, radii, query, hash) == Some(index)
-                    && !removed.contains(&position)
-                {
-                    out.push(Match {
-                        id: self.ids[position as usize],
-                        distance,
-                    });
+            for &position in &candidates {
+                let distance = self.hashes[position as usize].distance(query);
+                if distance <= radius {
+                    matches.push((position, distance));
                 }
+            }
+        }
+        // A hash close to the query on several substrings is found by several
+        // tables; the few matches are sorted so that each is reported once.
+        matches.sort_unstable();
+        matches.dedup();
+        for (position, distance) in matches {
+            if !removed.contains(&position) {
+                out.push(Match {
+                    id: self.ids[position as usize],
+                    distance,
+                });
             }
         }
     }
 }
 
-/// A directory bucket to scan, and how far its entries' residual bits may
+/// The bitmap of positions found so far has this many 64-bit words
+/// (32 KiB, the size of the L1 data cache).
+const SEEN_WORDS: usize = 4096;
+
+/// Keeps the candidates found for at least the second time, and marks the
+/// others in `seen`. Positions that share a bitmap bit pass too, which costs
+/// a verification but never loses a match.
+fn keep_found_twice(seen: &mut [u64], candidates: &mut Vec<u32>) {
+    let mut kept = 0;
+    for index in 0..candidates.len() {
+        let position = candidates[index];
+        let slot = position as usize % (seen.len() * 64);
+        let word = &mut seen[slot / 64];
+        let bit = 1u64 << (slot % 64);
+        candidates[kept] = position;
+        kept += usize::from(*word & bit != 0);
+        *word |= bit;
+    }
+    candidates.truncate(kept);
+}
+
+/// Tables are searched in groups of at least this many buckets: enough
+/// independent memory accesses in each pass to keep the processor busy.
+const GROUP_BUCKETS: usize = 128;
+
+impl Tables {
+    /// Replaces `buckets` with the buckets to scan in the tables from
+    /// `first` on, table after table until there are [`GROUP_BUCKETS`], and
+    /// returns the table to continue with.
+    fn buckets(
+        &self,
+        radii: &[i32],
+        query: &Hash256,
+        first: usize,
+        buckets: &mut Vec<Bucket>,
+    ) -> usize {
+        let layout = &self.layout;
+        buckets.clear();
+        for (index, table) in self.tables.iter().enumerate().skip(first) {
+            let substring = &layout.substrings[index];
+            let table_radius = radii[index];
+            let residual_bits = substring.width - layout.directory_bits;
+            let key = query.bits(substring.start, substring.width);
+            let query_prefix = key >> residual_bits;
+            let query_residual = (key & ((1u32 << residual_bits) - 1)) << layout.position_bits;
+            for prefix_distance in 0..=table_radius.min(layout.directory_bits as i32) {
+                let residual_limit = (table_radius - prefix_distance) as u32;
+                for_each_flip(layout.directory_bits, prefix_distance as u32, |flip| {
+                    let prefix = (query_prefix ^ flip) as usize;
+                    buckets.push(Bucket {
+                        table: index as u32,
+                        start: table.directory[prefix],
+                        end: table.directory[prefix + 1],
+                        query_residual,
+                        residual_limit,
+                    });
+                });
+            }
+            if buckets.len() >= GROUP_BUCKETS {
+                return index + 1;
+            }
+        }
+        self.tables.len()
+    }
+
+    /// Replaces `candidates` with the positions in `buckets` whose residual
+    /// is within the bucket's limit of the query's.
+    fn scan(&self, buckets: &[Bucket], candidates: &mut Vec<u32>) {
+        // The work is split into passes over the buckets, each with a short
+        // loop body, because every step is a likely cache miss (directory,
+        // bucket, hash): short independent iterations let the processor keep
+        // many misses in flight, where one loop doing all steps would wait
+        // for them one by one. A bucket often spans two cache lines, so both
+        // its ends are loaded (the processor fetches a line between them by
+        // itself).
+        touch(buckets.iter().map(|bucket| {
+            let table = &self.tables[bucket.table as usize];
+            let first = bucket.start as usize * self.entry_bytes;
+            let last = (bucket.end as usize * self.entry_bytes).saturating_sub(1);
+            Self::touch_byte(table, first) ^ Self::touch_byte(table, last)
+        }));
+        match self.entry_bytes {
+            3 => self.scan_entries::<3>(buckets, candidates),
+            _ => self.scan_entries::<4>(buckets, candidates),
+        }
+    }
+
+    fn scan_entries<const BYTES: usize>(&self, buckets: &[Bucket], candidates: &mut Vec<u32>) {
+        let layout = &self.layout;
+        let position_bits = layout.position_bits;
+        let position_mask = (1u32 << position_bits) - 1;
+
+        // Every scanned entry is written to the next free slot, and the count
+        // of kept ones advances only if it passes the filter: no branch
+        // depends on the entries, which would mispredict often.
+        let scanned: usize = buckets
+            .iter()
+            .map(|bucket| (bucket.end - bucket.start) as usize)
+            .sum();
+        candidates.clear();
+        candidates.resize(scanned, 0);
+        let mut kept = 0;
+        for bucket in buckets {
+            let index = bucket.table as usize;
+            let table = &self.tables[index];
+            let residual_bits = layout.substrings[index].width - layout.directory_bits;
+            let (limit, query_residual) = (bucket.residual_limit, bucket.query_residual);
+            let entries = bucket_entries::<BYTES>(&table.entries, bucket);
+            // The residual sits above the position bits, so shifting the XOR
+            // down leaves only residual bits.
+            if limit >= residual_bits {
+                for entry in entries {
+                    candidates[kept] = entry & position_mask;
+                    kept += 1;
+                }
+            } else if let Some(allowed) = within_limit_mask(residual_bits, limit) {
+                for entry in entries {
+                    candidates[kept] = entry & position_mask;
+                    kept += ((allowed >> ((entry ^ query_residual) >> position_bits)) & 1) as usize;
+                }
+            } else {
+                for entry in entries {
+                    candidates[kept] = entry & position_mask;
+                    kept += usize::from(
+                        ((entry ^ query_residual) >> position_bits).count_ones() <= limit,
+                    );
+                }
+            }
+        }
+        candidates.truncate(kept);
+    }
+
+    /// One byte of `table` at `offset`, to load its cache line.
+    fn touch_byte(table: &Table, offset: usize) -> u32 {
+        table.entries.get(offset).copied().map_or(0, u32::from)
+    }
+}
+
+/// The entries of `bucket` in a table's `entries`, each `BYTES` bytes
+/// little-endian. Tables are padded so that four bytes can be read at every
+/// entry, which lets the compiler read each with one load.
+fn bucket_entries<const BYTES: usize>(
+    entries: &[u8],
+    bucket: &Bucket,
+) -> impl Iterator<Item = u32> {
+    let bytes = entries
+        .get(bucket.start as usize * BYTES..bucket.end as usize * BYTES + 4 - BYTES)
+        .unwrap_or_default();
+    let mask = u32::MAX >> (32 - 8 * BYTES);
+    bytes
+        .windows(4)
+        .step_by(BYTES)
+        .map(move |word| u32::from_le_bytes([word[0], word[1], word[2], word[3]]) & mask)
+}
+
+/// A directory bucket of table `table` to scan, and how far its entries' residual bits may
 /// differ from the query's.
 struct Bucket {
+    table: u32,
     start: u32,
     end: u32,
+    /// The query's residual, shifted as in the entries.
+    query_residual: u32,
     residual_limit: u32,
 }
 
@@ -276,26 +379,6 @@ const WITHIN_LIMIT: [[u64; 7]; 7] = {
 fn within_limit_mask(bits: u32, limit: u32) -> Option<u64> {
     (bits <= MASKED_RESIDUAL_BITS)
         .then(|| WITHIN_LIMIT[bits as usize][limit.min(MASKED_RESIDUAL_BITS) as usize])
-}
-
-/// The first table whose search at its planned radius reaches `hash`. A match
-/// is reported only from that table, so it is reported exactly once without a
-/// set of seen positions.
-fn first_table_finding(
-    layout: &Layout,
-    radii: &[i32],
-    query: &Hash256,
-    hash: &Hash256,
-) -> Option<usize> {
-    layout
-        .substrings
-        .iter()
-        .zip(radii)
-        .position(|(substring, &radius)| {
-            let difference = query.bits(substring.start, substring.width)
-                ^ hash.bits(substring.start, substring.width);
-            radius >= 0 && difference.count_ones() as i32 <= radius
-        })
 }
 
 /// Calls `visit` with every `bits`-bit mask that has exactly `count` bits set,
@@ -340,9 +423,11 @@ impl Tables {
             })
             .collect();
         let plans = plans(&layout, hashes.len());
+        let entry_bytes = layout.entry_bytes();
         Tables {
             layout,
             tables,
+            entry_bytes,
             plans,
         }
     }
@@ -399,7 +484,9 @@ impl Table {
         let low_mask = (1u32 << low_bits) - 1;
         let residual_mask = (1u32 << residual_bits) - 1;
         let mut directory = vec![0u32; (1 << layout.directory_bits) + 1];
-        let mut entries = vec![0u32; staged.len()];
+        let entry_bytes = layout.entry_bytes();
+        // Padding lets every entry be read as four bytes.
+        let mut entries = vec![0u8; staged.len() * entry_bytes + 4 - entry_bytes];
         let mut counts = vec![0usize; (1 << low_bits) + 1];
         for partition in 0..1usize << partition_bits {
             let base = partition_starts[partition];
@@ -417,12 +504,14 @@ impl Table {
                 let key = (item >> 32) as u32;
                 let low = ((key >> residual_bits) & low_mask) as usize;
                 let position = item as u32;
-                entries[base + counts[low]] =
-                    ((key & residual_mask) << layout.position_bits) | position;
+                let entry = ((key & residual_mask) << layout.position_bits) | position;
+                let start = (base + counts[low]) * entry_bytes;
+                entries[start..start + entry_bytes]
+                    .copy_from_slice(&entry.to_le_bytes()[..entry_bytes]);
                 counts[low] += 1;
             }
         }
-        directory[1 << layout.directory_bits] = entries.len() as u32;
+        directory[1 << layout.directory_bits] = staged.len() as u32;
         Table { directory, entries }
     }
 }
@@ -461,6 +550,7 @@ mod tests {
         len: usize,
         layout: Layout,
         radius: u32,
+        found_by: u32,
     ) -> Result<(), TestCaseError> {
         let mut rng = StdRng::seed_from_u64(seed);
         let query = Hash256(rng.r#gen());
@@ -473,7 +563,9 @@ mod tests {
                 _ => Hash256(rng.r#gen()),
             })
             .collect();
-        let radii = table_radii(&layout, len, radius);
+        let Some(radii) = table_radii(&layout, len, radius, found_by) else {
+            return Ok(());
+        };
         let tables = Tables::build(layout, &hashes);
         let segment = Segment {
             ids: (0..len as u64).map(|id| id * 3).collect(),
@@ -487,7 +579,9 @@ mod tests {
         let mut expected = Vec::new();
         segment.query_linear(&query, radius, &removed, &mut expected);
         let mut found = Vec::new();
-        segment.query_tables(&tables, &radii, &query, radius, &removed, &mut found);
+        segment.query_tables(
+            &tables, &radii, found_by, &query, radius, &removed, &mut found,
+        );
         prop_assert_eq!(sorted(found), sorted(expected));
         Ok(())
     }
@@ -499,11 +593,12 @@ mod tests {
         fn tables_find_exactly_what_a_linear_scan_finds(
             seed: u64,
             len in 1usize..700,
-            substrings in 8usize..=13,
+            substrings in 8usize..=17,
             radius in 0u32..=72,
+            found_by in 1u32..=2,
         ) {
             let layout = Layout::for_len(len, Some(substrings)).unwrap();
-            check_tables_against_linear(seed, len, layout, radius)?;
+            check_tables_against_linear(seed, len, layout, radius, found_by)?;
         }
     }
 
@@ -520,11 +615,12 @@ mod tests {
             len in 1usize..400,
             residual_bits in 0u32..=8,
             radius in 0u32..=40,
+            found_by in 1u32..=2,
         ) {
             let mut layout = Layout::for_len(len, Some(13)).unwrap();
             let narrow = layout.substrings.iter().map(|substring| substring.width).min().unwrap();
             layout.directory_bits = narrow - residual_bits;
-            check_tables_against_linear(seed, len, layout, radius)?;
+            check_tables_against_linear(seed, len, layout, radius, found_by)?;
         }
     }
 
