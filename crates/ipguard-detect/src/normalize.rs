@@ -230,6 +230,13 @@ struct WordState {
 }
 
 impl WordState {
+    /// A separator of the given strength: nothing canonical, only a
+    /// boundary before the next character.
+    fn separator(&mut self, boundary: u8) {
+        self.pending = self.pending.max(boundary);
+        self.prev_letter = false;
+    }
+
     /// Normalises the ASCII characters from byte `from` up to the next
     /// non-ASCII one; returns where they end. The common case, without the
     /// general path's Unicode tests.
@@ -257,6 +264,11 @@ impl WordState {
         while let Some(&byte) = run.get(read) {
             let offset = from + read;
             read += 1;
+            // Between words, before the general decisions.
+            if byte == b' ' {
+                self.separator(HARD);
+                continue;
+            }
             let Some((canonical, unit)) = self.ascii_unit(text, offset, byte) else {
                 continue;
             };
@@ -314,13 +326,11 @@ impl WordState {
                 (symbol_letter(byte as char) as u8, true)
             }
             b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => {
-                self.pending = HARD;
-                self.prev_letter = false;
+                self.separator(HARD);
                 return None;
             }
             _ => {
-                self.pending = self.pending.max(SOFT);
-                self.prev_letter = false;
+                self.separator(SOFT);
                 return None;
             }
         };
@@ -374,13 +384,11 @@ impl WordState {
             }
             c if c.is_alphanumeric() => (c, false),
             c if c.is_whitespace() => {
-                self.pending = HARD;
-                self.prev_letter = false;
+                self.separator(HARD);
                 return;
             }
             _ => {
-                self.pending = self.pending.max(SOFT);
-                self.prev_letter = false;
+                self.separator(SOFT);
                 return;
             }
         };
