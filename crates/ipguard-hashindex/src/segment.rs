@@ -177,8 +177,10 @@ impl Segment {
 }
 
 /// The bitmap of positions found so far has this many 64-bit words
-/// (32 KiB, the size of the L1 data cache).
-const SEEN_WORDS: usize = 4096;
+/// (64 KiB, in the L2 cache). Measured at a million hashes, half the size
+/// was slower (more positions share a bit and get verified) and twice the
+/// size no faster.
+const SEEN_WORDS: usize = 8192;
 
 /// Keeps the candidates found for at least the second time, and marks the
 /// others in `seen`. Positions that share a bitmap bit pass too, which costs
