@@ -498,7 +498,17 @@ impl Matcher {
         let window_bits = (1 << self.max_term_words) - 1;
         // Most texts are ASCII throughout, which spares a test per word.
         let ascii_text = text.canon.is_ascii();
-        for (start, end) in words(text) {
+        // Words run between separators or script changes (camel-case steps
+        // stay inside a word).
+        let mut word_starts = text
+            .starts
+            .iter()
+            .map(|&(start, _)| start as usize)
+            .filter(|&start| text.boundary_at(start) >= SCRIPT);
+        let mut next = word_starts.next();
+        while let Some(start) = next {
+            next = word_starts.next();
+            let end = next.unwrap_or(text.canon.len());
             let word = text.canon.get(start..end).unwrap_or_default();
             if !ascii_text && !word.is_ascii() {
                 recent_len = 0;
@@ -842,22 +852,6 @@ fn delete_at<'b>(buffer: &'b mut [u8; 128], word: &[u8], skip: usize) -> Option<
     out.get_mut(..skip)?.copy_from_slice(before);
     out.get_mut(skip..)?.copy_from_slice(after);
     Some(out)
-}
-
-/// The words of a text: runs of canonical bytes between separators or
-/// script changes (camel-case steps stay inside a word).
-fn words(text: &NormalizedText) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let mut starts = text
-        .starts
-        .iter()
-        .map(|&(start, _)| start as usize)
-        .filter(|&start| text.boundary_at(start) >= SCRIPT)
-        .peekable();
-    std::iter::from_fn(move || {
-        let start = starts.next()?;
-        let end = starts.peek().copied().unwrap_or(text.canon.len());
-        Some((start, end))
-    })
 }
 
 /// Whether the character ending just before byte `i` stands alone.
