@@ -3,7 +3,9 @@
 //!
 //! Everything is found with one Aho-Corasick trie (from the `aho-corasick`
 //! crate), walked from each position of the canonical text where a word can
-//! start, so the cost per listing barely depends on catalog size. Misspellings (one edit) are found without an automaton: each term of
+//! start and some pattern begins with the next three bytes (a bitmap says
+//! which), so the cost per listing barely depends on catalog size.
+//! Misspellings (one edit) are found without an automaton: each term of
 //! five letters or more is indexed under every string obtained by deleting
 //! one of its letters, and each word of the listing looks up itself and its
 //! own one-letter deletions; two strings within one edit share such a key
@@ -137,6 +139,7 @@ struct FuzzyTerm {
 /// The compiled matcher.
 pub(crate) struct Matcher {
     automaton: contiguous::NFA,
+    /// Which first three bytes begin a pattern, tested before each walk.
     prefixes: PrefixFilter,
     /// Per automaton pattern: what it stands for and how it was written.
     targets: Vec<Vec<(Target, Shape)>>,
