@@ -3,8 +3,8 @@
 //!
 //! `pdq_bench pixels THREADS SECONDS FILE...` decodes the files once, then
 //! hashes the decoded pixels for about SECONDS. `pdq_bench jpeg THREADS
-//! SECONDS FILE...` keeps the files' bytes in memory and times decoding alone,
-//! then decoding and hashing. Each prints one JSON object a line.
+//! SECONDS FILE...` keeps the files' bytes in memory and times decoding alone
+//! and decoding and hashing, in alternating rounds. Each prints one JSON object a line.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
@@ -23,14 +23,17 @@ fn fastest_ms(count: usize, work: impl Fn(usize)) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+}
+
 /// Runs `work(i)` for i = 0, 1, 2, ... on `threads` threads in rounds of
 /// `batch` items until `seconds` have passed; returns items per second.
 fn rate(threads: usize, seconds: f64, batch: usize, work: impl Fn(usize) + Sync) -> f64 {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
-    pool.install(|| {
+    pool(threads).install(|| {
         (0..batch).into_par_iter().for_each(&work);
         let start = Instant::now();
         let mut done = 0usize;
@@ -39,6 +42,37 @@ fn rate(threads: usize, seconds: f64, batch: usize, work: impl Fn(usize) + Sync)
             done += batch;
         }
         done as f64 / start.elapsed().as_secs_f64()
+    })
+}
+
+/// The rates of two kinds of work, measured in alternating rounds for
+/// `seconds` each in all, so that load from other processes falls on both
+/// alike and their ratio stays fair.
+fn paired_rates(
+    threads: usize,
+    seconds: f64,
+    batch: usize,
+    first: impl Fn(usize) + Sync,
+    second: impl Fn(usize) + Sync,
+) -> (f64, f64) {
+    pool(threads).install(|| {
+        let round = |work: &(dyn Fn(usize) + Sync)| {
+            let start = Instant::now();
+            (0..batch).into_par_iter().for_each(work);
+            start.elapsed()
+        };
+        round(&first);
+        round(&second);
+        let (mut first_time, mut second_time, mut done) = (Duration::ZERO, Duration::ZERO, 0usize);
+        while first_time + second_time < Duration::from_secs_f64(2.0 * seconds) {
+            first_time += round(&first);
+            second_time += round(&second);
+            done += batch;
+        }
+        (
+            done as f64 / first_time.as_secs_f64(),
+            done as f64 / second_time.as_secs_f64(),
+        )
     })
 }
 
@@ -74,12 +108,17 @@ fn main() {
         }
         "jpeg" => {
             let bytes: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
-            let decode = rate(threads, seconds, batch, |i| {
-                std::hint::black_box(image::load_from_memory(&bytes[i % bytes.len()]).unwrap());
-            });
-            let decode_and_hash = rate(threads, seconds, batch, |i| {
-                std::hint::black_box(ipguard_pdq::hash_bytes(&bytes[i % bytes.len()]).unwrap());
-            });
+            let (decode, decode_and_hash) = paired_rates(
+                threads,
+                seconds,
+                batch,
+                |i| {
+                    std::hint::black_box(image::load_from_memory(&bytes[i % bytes.len()]).unwrap());
+                },
+                |i| {
+                    std::hint::black_box(ipguard_pdq::hash_bytes(&bytes[i % bytes.len()]).unwrap());
+                },
+            );
             let decode_ms = fastest_ms(bytes.len(), |i| {
                 std::hint::black_box(image::load_from_memory(&bytes[i]).unwrap());
             });

@@ -399,6 +399,18 @@ fn rows_to_strip(source: &[f32], stride: usize, rows: usize, strip: &mut [Lanes]
     }
 }
 
+/// [`rows_to_strip`] straight from gray pixels, which are their own
+/// luminance: no row of floats is written and read back.
+fn gray_rows_to_strip(pixels: &Pixels, first_row: usize, rows: usize, strip: &mut [Lanes]) {
+    let width = pixels.width;
+    let lanes: [&[u8]; STRIP] = std::array::from_fn(|lane| {
+        &pixels.data[(first_row + lane.min(rows - 1)) * width..][..width]
+    });
+    for (column, values) in strip.iter_mut().enumerate() {
+        *values = std::array::from_fn(|lane| f32::from(lanes[lane][column]));
+    }
+}
+
 /// Copies the first `rows` lanes of a strip out to row-major rows `stride`
 /// apart.
 fn strip_to_rows(strip: &[Lanes], stride: usize, rows: usize, out: &mut [f32]) {
@@ -471,10 +483,14 @@ impl RowSource for FirstHorizontalPass<'_, '_> {
         while self.produced <= index && self.produced < height {
             let first_row = self.produced;
             let rows = STRIP.min(height - first_row);
-            for (lane, luma) in self.luma.chunks_exact_mut(stride).take(rows).enumerate() {
-                luma_row(self.pixels, first_row + lane, &mut luma[..width]);
+            if self.pixels.channels == 1 {
+                gray_rows_to_strip(self.pixels, first_row, rows, self.strip);
+            } else {
+                for (lane, luma) in self.luma.chunks_exact_mut(stride).take(rows).enumerate() {
+                    luma_row(self.pixels, first_row + lane, &mut luma[..width]);
+                }
+                rows_to_strip(self.luma, stride, rows, self.strip);
             }
-            rows_to_strip(self.luma, stride, rows, self.strip);
             box_filter(
                 width,
                 self.window,
