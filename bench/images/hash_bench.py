@@ -136,7 +136,8 @@ def main():
                     fastest.append(
                         f"JPEG {w}x{h}: ipguard decode only {j['fastest_decode_ms']:.2f} ms, "
                         f"decode+hash {j['fastest_decode_and_hash_ms']:.2f} ms "
-                        f"({j['fastest_decode_and_hash_ms'] / j['fastest_decode_ms']:.2f}x the decode time)"
+                        f"({j['fastest_decode_and_hash_ms'] / j['fastest_decode_ms']:.2f}x the decode time); "
+                        f"per image: {' '.join(f'{r:.2f}x' for r in j['per_file_ratio'])}"
                     )
                     rows.append((f"JPEG {w}x{h} decode+hash", 1, ref_hash, j["decode_and_hash_per_second"]))
                     print(
