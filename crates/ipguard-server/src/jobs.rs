@@ -26,9 +26,9 @@ pub async fn run(state: AppState, stop: watch::Receiver<bool>) {
 
 async fn workflow_jobs(state: AppState, mut stop: watch::Receiver<bool>) {
     let interval = Duration::from_millis(state.config.server.job_interval_ms.max(10));
-    let mut last_expiry_check = now_millis();
+    let mut last_round = now_millis();
     loop {
-        if let Err(err) = run_once(&state, &mut last_expiry_check).await {
+        if let Err(err) = run_once(&state, &mut last_round).await {
             tracing::warn!(code = err.code, detail = %err.detail, "background job failed; retrying next round");
         }
         tokio::select! {
@@ -59,8 +59,10 @@ async fn photo_fetches(state: AppState, mut stop: watch::Receiver<bool>) {
 }
 
 /// One round of every job but photo fetching ([`images::fetch_due`]);
-/// public so tests and the CLI can drive it.
-pub async fn run_once(state: &AppState, last_expiry_check: &mut i64) -> ApiResult<()> {
+/// public so tests and the CLI can drive it. `last_round` is when the
+/// previous round ran: strikes that expired and listings removed since
+/// then are acted on, and it is moved to now.
+pub async fn run_once(state: &AppState, last_round: &mut i64) -> ApiResult<()> {
     if state
         .detector
         .refresh(&state.store)
@@ -77,8 +79,8 @@ pub async fn run_once(state: &AppState, last_expiry_check: &mut i64) -> ApiResul
     let now = now_millis();
     let mut tx = state.store.begin_write().await?;
     challenges::restore_due(&mut tx, state.policy(), now).await?;
-    expire_strikes(&mut tx, state, *last_expiry_check, now).await?;
-    images::reassess_photo_sharers(&mut tx, state, *last_expiry_check, now).await?;
+    expire_strikes(&mut tx, state, *last_round, now).await?;
+    images::reassess_photo_sharers(&mut tx, state, *last_round, now).await?;
     sqlx::query(
         "UPDATE organisations SET standing = 'normal', standing_until = NULL \
          WHERE standing = 'suspended' AND standing_until <= $1",
@@ -87,7 +89,7 @@ pub async fn run_once(state: &AppState, last_expiry_check: &mut i64) -> ApiResul
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    *last_expiry_check = now;
+    *last_round = now;
     deliver_webhooks(state).await
 }
 
