@@ -253,39 +253,73 @@ impl Engine {
 
     /// The brand terms found in one text, after every precision rule except
     /// those that need the whole listing (context for ambiguous terms).
-    /// Meant for tools and benchmarks of the matcher alone.
+    /// Meant for tools and benchmarks of the matcher alone, so it builds no
+    /// listing evidence (cues, replica wording, categories) that it would
+    /// only throw away.
     pub fn match_text(&self, text: &str) -> Vec<TextMatch<'_>> {
-        let mut evidence = Evidence::default();
         SCRATCH.with(|scratch| {
-            self.collect(Field::Title, text, &mut scratch.borrow_mut(), &mut evidence);
-        });
-        evidence
-            .brand_hits
-            .into_iter()
-            .filter_map(|hit| {
-                let term = self.terms.get(hit.term as usize)?;
-                Some(TextMatch {
-                    brand: &self.brands.get(term.brand as usize)?.id,
-                    term: &term.text,
-                    matched: hit.matched,
-                    variant: hit.variant,
+            let mut scratch = scratch.borrow_mut();
+            let scratch = &mut *scratch;
+            self.find(text, scratch);
+            scratch
+                .occurrences
+                .iter()
+                .filter_map(|occurrence| {
+                    let (data, matched, variant) =
+                        self.term_hit(text, &scratch.text, occurrence)?;
+                    Some(TextMatch {
+                        brand: &self.brands.get(data.brand as usize)?.id,
+                        term: &data.text,
+                        matched: matched.to_owned(),
+                        variant,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
+    }
+
+    /// Normalises one text into the scratch buffers and finds its
+    /// occurrences there.
+    fn find(&self, text: &str, scratch: &mut Scratch) {
+        normalize_into(text, &mut scratch.text);
+        scratch.occurrences.clear();
+        self.matcher.find(&scratch.text, &mut scratch.occurrences);
+    }
+
+    /// A brand-term occurrence as the seller wrote it, with its variant, or
+    /// `None` for other targets and for lookalikes of terms too short for
+    /// them.
+    fn term_hit<'t>(
+        &self,
+        text: &'t str,
+        normalized: &NormalizedText,
+        occurrence: &Occurrence,
+    ) -> Option<(&TermData, &'t str, Option<VariantKind>)> {
+        let Target::Term(term) = occurrence.target else {
+            return None;
+        };
+        let data = self.terms.get(term as usize)?;
+        let matched = normalized.original(text, occurrence.start, occurrence.end);
+        let looks_alike = lookalike(matched, &data.text);
+        // Terms of one to three letters ("LV", "HP") are too short for
+        // lookalikes: "IV" must not read as "LV" ("L.V." may).
+        if data.short && looks_alike.is_some() {
+            return None;
+        }
+        Some((data, matched, occurrence.variant.or(looks_alike)))
     }
 
     /// Finds everything in one field and adds it to `evidence`.
     fn collect(&self, field: Field, text: &str, scratch: &mut Scratch, evidence: &mut Evidence) {
-        normalize_into(text, &mut scratch.text);
-        scratch.occurrences.clear();
-        self.matcher.find(&scratch.text, &mut scratch.occurrences);
+        self.find(text, scratch);
         let normalized = &scratch.text;
         let occurrences = &scratch.occurrences;
         for occurrence in occurrences {
             let matched = || normalized.original(text, occurrence.start, occurrence.end);
             match occurrence.target {
                 Target::Term(term) => {
-                    let Some(data) = self.terms.get(term as usize) else {
+                    let Some((_, matched, variant)) = self.term_hit(text, normalized, occurrence)
+                    else {
                         continue;
                     };
                     let cue = occurrences.iter().find_map(|other| match other.target {
@@ -294,14 +328,6 @@ impl Engine {
                         }
                         _ => None,
                     });
-                    let matched = matched();
-                    let looks_alike = lookalike(matched, &data.text);
-                    // Terms of one to three letters ("LV", "HP") are too short
-                    // for lookalikes: "IV" must not read as "LV" ("L.V." may).
-                    if data.short && looks_alike.is_some() {
-                        continue;
-                    }
-                    let variant = occurrence.variant.or(looks_alike);
                     evidence.brand_hits.push(BrandHit {
                         capitalised: matched.chars().next().is_some_and(char::is_uppercase),
                         term,
