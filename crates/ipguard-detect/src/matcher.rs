@@ -121,6 +121,20 @@ pub(crate) struct Occurrence {
     pub glued: bool,
 }
 
+/// What one automaton pattern stands for, all in one place: a brand term's
+/// pattern is seldom in cache when a listing matches it, and a match then
+/// costs one memory access here rather than three (pattern length, list,
+/// list contents).
+struct PatternTargets {
+    /// Canonical length, which tells the pattern from the longer ones whose
+    /// match state lists it as a suffix.
+    len: u32,
+    /// Range of `Matcher::extra_targets` holding the targets after `first`:
+    /// a text that is both a term and a keyword, say (rare).
+    extra: (u32, u32),
+    first: (Target, Shape),
+}
+
 /// Fuzzy-index entry for one canonical term or deletion key.
 #[derive(Debug, Default)]
 struct KeyEntry {
@@ -141,8 +155,11 @@ pub(crate) struct Matcher {
     automaton: contiguous::NFA,
     /// Which first three bytes begin a pattern, tested before each walk.
     prefixes: PrefixFilter,
-    /// Per automaton pattern: what it stands for and how it was written.
-    targets: Vec<Vec<(Target, Shape)>>,
+    /// Per automaton pattern: its length and what it stands for.
+    patterns: Vec<PatternTargets>,
+    /// The targets of patterns that stand for more than one thing, beyond
+    /// the first (see `PatternTargets::extra`).
+    extra_targets: Vec<(Target, Shape)>,
     keys: FxHashMap<u64, KeyEntry>,
     filter: KeyFilter,
     /// First and last words of multi-word terms.
@@ -180,7 +197,9 @@ impl Matcher {
     pub(crate) fn build(input: &MatcherInput<'_>) -> Result<Matcher, MatcherError> {
         let mut ids: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
         let mut canonicals: Vec<Vec<u8>> = Vec::new();
-        let mut targets: Vec<Vec<(Target, Shape)>> = Vec::new();
+        // Per pattern: its first target, and the others.
+        let mut firsts: Vec<(Target, Shape)> = Vec::new();
+        let mut others: Vec<Vec<(Target, Shape)>> = Vec::new();
         let mut add = |pattern: Pattern, target: Target| {
             if pattern.canonical.is_empty() {
                 return;
@@ -189,9 +208,9 @@ impl Matcher {
             let id = *ids.entry(pattern.canonical.clone()).or_insert(next);
             if id == next {
                 canonicals.push(pattern.canonical);
-                targets.push(Vec::new());
-            }
-            if let Some(list) = targets.get_mut(id) {
+                firsts.push((target, pattern.shape));
+                others.push(Vec::new());
+            } else if let Some(list) = others.get_mut(id) {
                 list.push((target, pattern.shape));
             }
         };
@@ -252,10 +271,22 @@ impl Matcher {
             .match_kind(MatchKind::Standard)
             .build(&canonicals)?;
         let filter = KeyFilter::new(keys.keys().copied(), keys.len());
+        let mut extra_targets = Vec::new();
+        let mut patterns = Vec::with_capacity(canonicals.len());
+        for ((canonical, first), rest) in canonicals.iter().zip(firsts).zip(&others) {
+            let extra_start = extra_targets.len() as u32;
+            extra_targets.extend_from_slice(rest);
+            patterns.push(PatternTargets {
+                len: canonical.len() as u32,
+                extra: (extra_start, extra_targets.len() as u32),
+                first,
+            });
+        }
         Ok(Matcher {
             automaton,
             prefixes: PrefixFilter::new(&canonicals),
-            targets,
+            patterns,
+            extra_targets,
             keys,
             filter,
             edge_words,
@@ -320,14 +351,20 @@ impl Matcher {
                 let end = start + depth + 1;
                 for index in 0..self.automaton.match_len(state) {
                     let pattern = self.automaton.match_pattern(state, index);
+                    let Some(targets) = self.patterns.get(pattern.as_usize()) else {
+                        continue;
+                    };
                     // A match state also lists patterns that are suffixes of
                     // the path walked; only those starting here count.
-                    if self.automaton.pattern_len(pattern) != depth + 1 {
+                    if targets.len as usize != depth + 1 {
                         continue;
                     }
-                    for &(target, shape) in
-                        self.targets.get(pattern.as_usize()).into_iter().flatten()
-                    {
+                    let (extra_start, extra_end) = targets.extra;
+                    let extra = self
+                        .extra_targets
+                        .get(extra_start as usize..extra_end as usize)
+                        .unwrap_or_default();
+                    for &(target, shape) in std::iter::once(&targets.first).chain(extra) {
                         if let Some((variant, glued)) = self.accept(text, shape, start, end) {
                             out.push(Occurrence {
                                 target,
