@@ -138,8 +138,6 @@ struct PatternTargets {
 /// Fuzzy-index entry for one canonical term or deletion key.
 #[derive(Debug, Default)]
 struct KeyEntry {
-    /// The key is exactly a protected term.
-    term: bool,
     /// Terms that equal the key or become it when one letter is deleted.
     candidates: Vec<u32>,
 }
@@ -162,11 +160,10 @@ pub(crate) struct Matcher {
     extra_targets: Vec<(Target, Shape)>,
     keys: FxHashMap<u64, KeyEntry>,
     filter: KeyFilter,
-    /// First and last words of multi-word terms.
-    edge_words: FxHashSet<u64>,
-    /// Ordinary words, names and exact terms in one set: the words that are
-    /// never misspellings. One lookup per listing word instead of three.
-    known_words: KeySet,
+    /// Ordinary words, names, exact terms and the edge words of multi-word
+    /// terms in one table, each with its kinds: one lookup per listing word
+    /// answers every question the matcher asks about a whole word.
+    words: WordTable,
     /// Most words in a fuzzy-eligible multi-word term (capped).
     max_term_words: usize,
     fuzzy_terms: FxHashMap<u32, FuzzyTerm>,
@@ -216,10 +213,14 @@ impl Matcher {
         };
 
         let mut keys: FxHashMap<u64, KeyEntry> = FxHashMap::default();
-        let mut known_words: FxHashSet<u64> =
-            common_words().iter().chain(names()).copied().collect();
+        let mut words = WordKinds::default();
+        for &key in common_words() {
+            words.add(key, COMMON_WORD);
+        }
+        for &key in names() {
+            words.add(key, NAME);
+        }
         let mut fuzzy_terms = FxHashMap::default();
-        let mut edge_words = FxHashSet::default();
         let mut max_term_words = 1;
         let mut longest = 0;
         for (index, term) in input.terms.iter().enumerate() {
@@ -227,15 +228,13 @@ impl Matcher {
             let pattern = prepare(term, true);
             let ascii = pattern.canonical.is_ascii();
             if ascii && !pattern.canonical.is_empty() {
-                let key = word_key(&pattern.canonical);
-                keys.entry(key).or_default().term = true;
-                known_words.insert(key);
+                words.add(word_key(&pattern.canonical), EXACT_TERM);
             }
             if ascii && pattern.canonical.len() >= input.min_transposition_len {
                 index_deletions(&mut keys, &pattern.canonical, index);
                 if let Some((first, last)) = pattern.edge_words() {
-                    edge_words.insert(word_key(first));
-                    edge_words.insert(word_key(last));
+                    words.add(word_key(first), EDGE_WORD);
+                    words.add(word_key(last), EDGE_WORD);
                     let words = pattern.shape.word_breaks.count_ones() as usize + 1;
                     max_term_words = max_term_words.max(words.min(MAX_WINDOW_WORDS));
                 }
@@ -289,8 +288,7 @@ impl Matcher {
             extra_targets,
             keys,
             filter,
-            edge_words,
-            known_words: KeySet::new(&known_words),
+            words: WordTable::new(&words),
             max_term_words,
             fuzzy_terms,
             fuzzy_token_len: (
@@ -302,11 +300,9 @@ impl Matcher {
         })
     }
 
-    /// Whether a canonical word is an ordinary dictionary word. The
-    /// dictionary is a set of its own, a few times smaller than the term
-    /// index, because nearly every word of a listing is looked up in it.
+    /// Whether a canonical word is an ordinary dictionary word.
     pub(crate) fn is_common_word(&self, canonical: &[u8]) -> bool {
-        common_words().contains(&word_key(canonical))
+        self.words.kinds(word_key(canonical)) & COMMON_WORD != 0
     }
 
     /// The term-index entry of a canonical word, consulting the filter first.
@@ -517,7 +513,7 @@ impl Matcher {
                 .skip(i + 3);
             for (j, reached) in ends {
                 let known = chunk.get(i..j).is_some_and(|piece| {
-                    self.is_common_word(piece) || self.entry(piece).is_some_and(|entry| entry.term)
+                    self.words.kinds(word_key(piece)) & (COMMON_WORD | EXACT_TERM) != 0
                 });
                 *reached |= known;
             }
@@ -557,7 +553,7 @@ impl Matcher {
             }
             // Ordinary words and names are never misspellings ("couch" is
             // not "Coach", "Prado" is not "Prada"); neither are other terms.
-            let unknown = !self.known_words.contains(word_key(word));
+            let unknown = self.words.kinds(word_key(word)) & KNOWN == 0;
             if unknown && (min_len..=max_len).contains(&word.len()) {
                 self.lookup_misspelling(text, word, start, end, false, out);
             }
@@ -631,7 +627,7 @@ impl Matcher {
     /// (spelt right). Both are rare in ordinary text, which keeps window
     /// lookups rare.
     fn is_edge_word(&self, word: &[u8]) -> bool {
-        self.edge_words.contains(&word_key(word))
+        self.words.kinds(word_key(word)) & EDGE_WORD != 0
     }
 
     /// Rare (unknown words only), so kept out of the per-word loop.
@@ -788,37 +784,59 @@ impl PrefixFilter {
     }
 }
 
-/// A set of word keys, open addressing with linear probing. Nearly every
-/// word of every listing is looked up in the set of known words, and here
-/// that is a multiply and usually one slot, where a general hash set spends
-/// several times as many instructions on its probing groups.
-struct KeySet {
-    /// Zero marks an empty slot; a key of zero is kept in `has_zero`.
-    slots: Vec<u64>,
-    shift: u32,
-    has_zero: bool,
+/// Kinds of word in a `WordTable`, kept in the low bits of its slots.
+const COMMON_WORD: u64 = 1;
+const NAME: u64 = 2;
+/// Exactly a protected term (written in ASCII).
+const EXACT_TERM: u64 = 4;
+/// The first or last word of a fuzzy-eligible multi-word term.
+const EDGE_WORD: u64 = 8;
+const KIND_BITS: u64 = 15;
+/// Words that are never misspellings ("couch" is not "Coach", "Prado" is
+/// not "Prada"), and neither are other terms.
+const KNOWN: u64 = COMMON_WORD | NAME | EXACT_TERM;
+
+/// Word keys (without their kind bits) and their kinds, while building.
+#[derive(Default)]
+struct WordKinds(FxHashMap<u64, u64>);
+
+impl WordKinds {
+    fn add(&mut self, key: u64, kind: u64) {
+        *self.0.entry(key & !KIND_BITS).or_default() |= kind;
+    }
 }
 
-impl KeySet {
-    fn new(keys: &FxHashSet<u64>) -> KeySet {
+/// Word keys and their kinds, open addressing with linear probing: each
+/// slot holds a key whose low bits (the hash's weakest, and four bits of 64)
+/// are replaced by the word's kinds. Nearly every word of every listing is
+/// looked up here, and that is a multiply and usually one slot, where a
+/// general hash map spends several times as many instructions on its
+/// probing groups and touches more memory.
+struct WordTable {
+    /// Zero marks an empty slot; a stored slot has some kind bit set.
+    slots: Vec<u64>,
+    shift: u32,
+}
+
+impl WordTable {
+    fn new(words: &WordKinds) -> WordTable {
         // At most half full, so that probe sequences stay short.
-        let slot_count = (keys.len() * 2).next_power_of_two().max(2);
-        let mut set = KeySet {
+        let slot_count = (words.0.len() * 2).next_power_of_two().max(2);
+        let mut table = WordTable {
             slots: vec![0; slot_count],
             shift: 64 - slot_count.trailing_zeros(),
-            has_zero: keys.contains(&0),
         };
-        for &key in keys.iter().filter(|&&key| key != 0) {
-            let mut index = set.home(key);
-            while let Some(slot) = set.slots.get_mut(index) {
+        for (&key, &kinds) in &words.0 {
+            let mut index = table.home(key);
+            while let Some(slot) = table.slots.get_mut(index) {
                 if *slot == 0 {
-                    *slot = key;
+                    *slot = key | kinds;
                     break;
                 }
                 index = (index + 1) & (slot_count - 1);
             }
         }
-        set
+        table
     }
 
     fn home(&self, key: u64) -> usize {
@@ -826,16 +844,15 @@ impl KeySet {
         (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
     }
 
-    fn contains(&self, key: u64) -> bool {
-        if key == 0 {
-            return self.has_zero;
-        }
+    /// The kinds of the word with this key; zero for a word not in the table.
+    fn kinds(&self, key: u64) -> u64 {
+        let key = key & !KIND_BITS;
         let mask = self.slots.len() - 1;
         let mut index = self.home(key);
         loop {
             match self.slots.get(index) {
-                Some(&slot) if slot == key => return true,
-                Some(0) | None => return false,
+                Some(&slot) if slot & !KIND_BITS == key => return slot & KIND_BITS,
+                Some(0) | None => return 0,
                 Some(_) => index = (index + 1) & mask,
             }
         }
