@@ -136,45 +136,57 @@ impl Segment {
         removed: &HashSet<u32>,
         out: &mut Vec<Match>,
     ) {
-        // Only when each match is found at least twice: positions found so
-        // far, marked at position modulo the bitmap's size.
-        let mut seen = (found_by >= 2).then(|| Box::new([0u64; SEEN_WORDS]));
-        let mut buckets = Vec::new();
-        tables.buckets(radii, query, &mut buckets);
-        // Software pipelining: while one group of buckets is scanned and
-        // counted, the next group's entries are on their way from memory,
-        // and so are the hashes of the candidates verified at the end. Each
-        // step is a likely cache miss (directory, bucket, hash); waiting for
-        // them group by group left the core idle for about a third of a query.
-        let groups: Vec<&[Bucket]> = buckets.chunks(GROUP_BUCKETS).collect();
-        if let Some(first) = groups.first() {
-            tables.prefetch_entries(first);
-        }
-        let mut candidates = Vec::new();
-        let mut verify = Vec::new();
-        for (index, group) in groups.iter().enumerate() {
-            if let Some(next) = groups.get(index + 1) {
-                tables.prefetch_entries(next);
+        SCRATCH.with_borrow_mut(|scratch| {
+            // Only when each match is found at least twice: positions found
+            // so far, marked at position modulo the bitmap's size.
+            let mut seen = (found_by >= 2).then(|| {
+                scratch.seen.fill(0);
+                &mut *scratch.seen
+            });
+            let buckets = &mut scratch.buckets;
+            tables.buckets(radii, query, buckets);
+            // Software pipelining: while one group of buckets is scanned and
+            // counted, the next group's entries are on their way from memory,
+            // and so are the hashes of the candidates verified at the end.
+            // Each step is a likely cache miss (directory, bucket, hash);
+            // waiting for them group by group left the core idle for about a
+            // third of a query.
+            let mut groups = buckets.chunks(GROUP_BUCKETS).peekable();
+            if let Some(first) = groups.peek() {
+                tables.prefetch_entries(first);
             }
-            tables.touch_entries(group);
-            tables.scan(group, &mut candidates);
-            if let Some(seen) = &mut seen {
-                keep_found_twice(seen, &mut candidates);
+            let (candidates, verify) = (&mut scratch.candidates, &mut scratch.verify);
+            verify.clear();
+            while let Some(group) = groups.next() {
+                if let Some(next) = groups.peek() {
+                    tables.prefetch_entries(next);
+                }
+                tables.touch_entries(group);
+                tables.scan(group, candidates);
+                if let Some(seen) = &mut seen {
+                    keep_found_twice(seen, candidates);
+                }
+                for &position in candidates.iter() {
+                    if let Some(hash) = self.hashes.get(position as usize) {
+                        prefetch(hash);
+                    }
+                }
+                verify.extend_from_slice(candidates);
             }
-            for &position in &candidates {
-                if let Some(hash) = self.hashes.get(position as usize) {
-                    prefetch(hash);
+            let mut matches = Vec::new();
+            for &position in verify.iter() {
+                let distance = self.hashes[position as usize].distance(query);
+                if distance <= radius {
+                    matches.push((position, distance));
                 }
             }
-            verify.extend_from_slice(&candidates);
-        }
-        let mut matches = Vec::new();
-        for position in verify {
-            let distance = self.hashes[position as usize].distance(query);
-            if distance <= radius {
-                matches.push((position, distance));
-            }
-        }
+            self.report(matches, removed, out);
+        });
+    }
+
+    /// Appends `matches` (position, distance) to `out`, each once and
+    /// without tombstones.
+    fn report(&self, mut matches: Vec<(u32, u32)>, removed: &HashSet<u32>, out: &mut Vec<Match>) {
         // A hash close to the query on several substrings is found by several
         // tables; the few matches are sorted so that each is reported once.
         matches.sort_unstable();
@@ -195,6 +207,25 @@ impl Segment {
 /// was slower (more positions share a bit and get verified) and twice the
 /// size no faster.
 const SEEN_WORDS: usize = 8192;
+
+/// A query's working memory, kept per thread (about 100 KiB at a million
+/// hashes): allocating the 64 KiB bitmap afresh for every query cost page
+/// faults on top of clearing it (9 % of a query at a million hashes).
+struct Scratch {
+    seen: Box<[u64; SEEN_WORDS]>,
+    buckets: Vec<Bucket>,
+    candidates: Vec<u32>,
+    verify: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch {
+        seen: Box::new([0; SEEN_WORDS]),
+        buckets: Vec::new(),
+        candidates: Vec::new(),
+        verify: Vec::new(),
+    });
+}
 
 /// Keeps the candidates found for at least the second time, and marks the
 /// others in `seen`. Positions that share a bitmap bit pass too, which costs
