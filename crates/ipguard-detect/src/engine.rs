@@ -49,6 +49,11 @@ struct TermData {
     ambiguous: bool,
     /// Three canonical letters or fewer.
     short: bool,
+    /// For an ASCII term whose letters are its canonical form but for `l`
+    /// (folded into `i` there): where its `l`s are. A match as written is
+    /// then compared with the term from the canonical text it matched,
+    /// without reading the term's own text (a cache miss per hit).
+    l_positions: Option<u64>,
 }
 
 /// A brand term found in a listing.
@@ -187,6 +192,7 @@ impl Engine {
                     text: term.clone(),
                     ambiguous,
                     short,
+                    l_positions: l_positions(term, &canonical),
                 });
                 term_texts.push(term.clone());
             }
@@ -300,7 +306,27 @@ impl Engine {
         };
         let data = self.terms.get(term as usize)?;
         let matched = normalized.original(text, occurrence.start, occurrence.end);
-        let looks_alike = lookalike(matched, &data.text);
+        let looks_alike = match data.l_positions {
+            // The matcher's variant comes first; a lookalike only counts
+            // against short terms.
+            _ if occurrence.variant.is_some() && !data.short => None,
+            // A plain match spans the term's canonical form.
+            Some(l_positions) if occurrence.variant.is_none() && matched.is_ascii() => {
+                let canonical = normalized
+                    .canon
+                    .get(occurrence.start..occurrence.end)
+                    .unwrap_or_default();
+                let term = canonical.iter().enumerate().map(|(i, &byte)| {
+                    if l_positions >> i & 1 != 0 {
+                        b'l'
+                    } else {
+                        byte
+                    }
+                });
+                (!ascii_letters(matched).eq(term)).then_some(VariantKind::Lookalike)
+            }
+            _ => lookalike(matched, &data.text),
+        };
         // Terms of one to three letters ("LV", "HP") are too short for
         // lookalikes: "IV" must not read as "LV" ("L.V." may).
         if data.short && looks_alike.is_some() {
@@ -804,6 +830,31 @@ fn same_department(a: &str, b: &str) -> bool {
     !a.is_empty() && a == b
 }
 
+/// The letters and digits of an ASCII text, lowercased: what `lookalike`
+/// compares.
+fn ascii_letters(text: &str) -> impl Iterator<Item = u8> + '_ {
+    text.bytes()
+        .filter(u8::is_ascii_alphanumeric)
+        .map(|byte| byte.to_ascii_lowercase())
+}
+
+/// `TermData::l_positions` of a term with this canonical form.
+fn l_positions(term: &str, canonical: &[u8]) -> Option<u64> {
+    if !term.is_ascii() || canonical.len() > 64 {
+        return None;
+    }
+    let mut positions = 0;
+    let mut letters = ascii_letters(term);
+    for (i, &byte) in canonical.iter().enumerate() {
+        match letters.next()? {
+            b'l' if byte == b'i' => positions |= 1 << i,
+            letter if letter == byte => {}
+            _ => return None,
+        }
+    }
+    letters.next().is_none().then_some(positions)
+}
+
 /// A descriptive cue applies to a brand mention that follows it with at most
 /// one word in between ("for Nike shoes", "compatible with the iPhone").
 fn cue_precedes(text: &NormalizedText, cue: &Occurrence, mention: &Occurrence) -> bool {
@@ -821,12 +872,7 @@ fn cue_precedes(text: &NormalizedText, cue: &Occurrence, mention: &Occurrence) -
 fn lookalike(matched: &str, term: &str) -> Option<VariantKind> {
     // The usual case, both ASCII, without Unicode case tables.
     if matched.is_ascii() && term.is_ascii() {
-        fn letters(text: &str) -> impl Iterator<Item = u8> + '_ {
-            text.bytes()
-                .filter(u8::is_ascii_alphanumeric)
-                .map(|byte| byte.to_ascii_lowercase())
-        }
-        return (!letters(matched).eq(letters(term))).then_some(VariantKind::Lookalike);
+        return (!ascii_letters(matched).eq(ascii_letters(term))).then_some(VariantKind::Lookalike);
     }
     let same = matched
         .chars()
@@ -837,4 +883,18 @@ fn lookalike(matched: &str, term: &str) -> Option<VariantKind> {
             .filter(|c| c.is_alphanumeric())
             .flat_map(char::to_lowercase));
     (!same).then_some(VariantKind::Lookalike)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn l_positions_give_back_a_terms_letters_from_its_canonical_form() {
+        assert_eq!(l_positions("Dolce & Gabbana", b"doicegabbana"), Some(0b100));
+        assert_eq!(l_positions("Nike", b"nike"), Some(0));
+        // Digits and other scripts differ from their canonical letters.
+        assert_eq!(l_positions("3M", b"em"), None);
+        assert_eq!(l_positions("Nïke", b"nike"), None);
+    }
 }
