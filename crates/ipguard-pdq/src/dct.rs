@@ -10,7 +10,7 @@ use crate::hash::{DihedralHashes, PdqHash};
 /// axis (the constant term 0 is left out, as in the reference).
 const KEPT: usize = 16;
 
-type Coefficients = [[f32; KEPT]; KEPT];
+pub(crate) type Coefficients = [[f32; KEPT]; KEPT];
 
 /// Rows 1..=16 of the 64-point DCT-II matrix, stored transposed
 /// (`[sample][frequency]`) so both matrix products below run along
@@ -76,13 +76,30 @@ pub(crate) fn dct_64_to_16(image: &[[f32; SIDE]; SIDE]) -> Coefficients {
     coefficients
 }
 
-/// One bit per coefficient: set when it is above the median. The reference
-/// takes the median with Torben's method, which for 256 values returns the
-/// 128th smallest; selecting it directly gives the same value.
-pub(crate) fn to_hash(coefficients: &Coefficients) -> PdqHash {
+/// The reference takes the median with Torben's method, which for 256
+/// values returns the 128th smallest; selecting it directly gives the same
+/// value.
+fn median(coefficients: &Coefficients) -> f32 {
     let mut values: Vec<f32> = coefficients.iter().flatten().copied().collect();
     let (_, median, _) = values.select_nth_unstable_by(KEPT * KEPT / 2 - 1, f32::total_cmp);
-    let median = *median;
+    *median
+}
+
+/// How many coefficients lie within `margin` of the median (the median's
+/// own included): the bits that a change of up to `margin` in every
+/// coefficient could flip.
+pub(crate) fn near_median(coefficients: &Coefficients, margin: f32) -> usize {
+    let median = median(coefficients);
+    coefficients
+        .iter()
+        .flatten()
+        .filter(|value| (*value - median).abs() < margin)
+        .count()
+}
+
+/// One bit per coefficient: set when it is above the median.
+pub(crate) fn to_hash(coefficients: &Coefficients) -> PdqHash {
+    let median = median(coefficients);
     let mut hash = PdqHash::ZERO;
     for (index, value) in coefficients.iter().flatten().enumerate() {
         if *value > median {

@@ -63,6 +63,7 @@ pub use decode::DecodeLimits;
 pub use error::PdqError;
 pub use hash::{DihedralHashes, HashResult, ParseHashError, PdqHash};
 
+use dct::Coefficients;
 use decode::JpegLuma;
 use downsample::{Arithmetic, Pixels, SIDE, Scratch};
 
@@ -81,6 +82,21 @@ enum Path64 {
     Blur,
 }
 
+/// What the hashes are made from: the 16×16 DCT of the 64×64 downsample, and
+/// the downsample's quality.
+struct Spectrum {
+    coefficients: Coefficients,
+    quality: u8,
+}
+
+/// The image's spectrum, or `None` under the minimum size.
+fn spectrum(pixels: &Pixels, path: Path64) -> Option<Spectrum> {
+    downsample(pixels, path).map(|(image, quality)| Spectrum {
+        coefficients: dct::dct_64_to_16(&image),
+        quality,
+    })
+}
+
 /// The 64×64 downsample and its quality, or `None` under the minimum size.
 fn downsample(pixels: &Pixels, path: Path64) -> Option<([[f32; SIDE]; SIDE], u8)> {
     if pixels.width < MIN_HASHABLE_SIDE || pixels.height < MIN_HASHABLE_SIDE {
@@ -96,10 +112,14 @@ fn downsample(pixels: &Pixels, path: Path64) -> Option<([[f32; SIDE]; SIDE], u8)
 }
 
 fn hash_pixels(pixels: &Pixels) -> HashResult {
-    match downsample(pixels, Path64::SkipBlur) {
-        Some((image, quality)) => HashResult {
-            hash: dct::to_hash(&dct::dct_64_to_16(&image)),
-            quality,
+    single_hash(spectrum(pixels, Path64::SkipBlur).as_ref())
+}
+
+fn single_hash(spectrum: Option<&Spectrum>) -> HashResult {
+    match spectrum {
+        Some(spectrum) => HashResult {
+            hash: dct::to_hash(&spectrum.coefficients),
+            quality: spectrum.quality,
         },
         None => HashResult {
             hash: PdqHash::ZERO,
@@ -109,8 +129,12 @@ fn hash_pixels(pixels: &Pixels) -> HashResult {
 }
 
 fn dihedral_pixels(pixels: &Pixels) -> DihedralHashes {
-    match downsample(pixels, Path64::Blur) {
-        Some((image, quality)) => dct::dihedral_hashes(&dct::dct_64_to_16(&image), quality),
+    dihedral_set(spectrum(pixels, Path64::Blur).as_ref())
+}
+
+fn dihedral_set(spectrum: Option<&Spectrum>) -> DihedralHashes {
+    match spectrum {
+        Some(spectrum) => dct::dihedral_hashes(&spectrum.coefficients, spectrum.quality),
         None => DihedralHashes {
             original: PdqHash::ZERO,
             rotate90: PdqHash::ZERO,
@@ -165,36 +189,46 @@ pub fn dihedral_hashes_rgb(
 /// recomputed from fully decoded RGB: flatter images have DCT coefficients
 /// so close to their median that the small differences between Y and the
 /// luminance of decoded RGB flip bits. Measured against pdqhash on Pillow's
-/// pixels (bench/images/jpeg_fidelity.sh, 138 generated JPEGs): from
-/// quality 30 to 49 the luma plane was at most 6 bits off, at 50 and above
-/// at most 10; under 20 it reached 12–26 bits, where a full decode stays
-/// within 4.
+/// pixels (bench/images/jpeg_fidelity.sh, 138 generated JPEGs): under 20 the
+/// luma plane reached 12–26 bits off, where a full decode stays within 4.
 const LUMA_SHORTCUT_MIN_QUALITY: u8 = 30;
 
-/// Decodes untrusted image bytes within `limits` and runs `hash` on them,
-/// decoding a YCbCr JPEG's luma plane only unless the result's `quality` is
-/// too low to trust it.
+/// A luma-plane hash is also recomputed from RGB when more than
+/// [`LUMA_SHORTCUT_MAX_NEAR_MEDIAN`] of its coefficients lie within
+/// [`LUMA_SHORTCUT_MARGIN`] of the median: those are the bits that Y's
+/// difference from the luminance of decoded RGB can flip. On the generated
+/// JPEGs above quality 30, the luma plane's distance to the reference grew
+/// with that count (10 bits off for an image with 11 such coefficients, at
+/// most 6 for 10 or fewer); photos at JPEG quality 90 have 1 to 8.
+const LUMA_SHORTCUT_MARGIN: f32 = 0.1;
+const LUMA_SHORTCUT_MAX_NEAR_MEDIAN: usize = 10;
+
+/// Whether a spectrum from a JPEG's luma plane gives the reference's hash to
+/// within a few bits.
+fn luma_spectrum_is_trusted(spectrum: Option<&Spectrum>) -> bool {
+    spectrum.is_none_or(|spectrum| {
+        spectrum.quality >= LUMA_SHORTCUT_MIN_QUALITY
+            && dct::near_median(&spectrum.coefficients, LUMA_SHORTCUT_MARGIN)
+                <= LUMA_SHORTCUT_MAX_NEAR_MEDIAN
+    })
+}
+
+/// Decodes untrusted image bytes within `limits` and makes the hashes with
+/// `finish`, decoding a YCbCr JPEG's luma plane only unless the spectrum it
+/// gives is too unstable to trust (then the image is decoded again in RGB).
 fn with_decoded<T>(
     bytes: &[u8],
     limits: &DecodeLimits,
-    hash: impl Fn(&Pixels) -> T,
-    quality: impl Fn(&T) -> u8,
+    path: Path64,
+    finish: impl Fn(Option<&Spectrum>) -> T,
 ) -> Result<T, PdqError> {
     let decoded = decode::decode(bytes, limits, JpegLuma::Allowed)?;
-    let result = hash(&decoded.pixels());
-    if decoded.luma_only && quality(&result) < LUMA_SHORTCUT_MIN_QUALITY {
+    let mut result = spectrum(&decoded.pixels(), path);
+    if decoded.luma_only && !luma_spectrum_is_trusted(result.as_ref()) {
         let full = decode::decode(bytes, limits, JpegLuma::Forbidden)?;
-        return Ok(hash(&full.pixels()));
+        result = spectrum(&full.pixels(), path);
     }
-    Ok(result)
-}
-
-fn hash_quality(result: &HashResult) -> u8 {
-    result.quality
-}
-
-fn dihedral_quality(result: &DihedralHashes) -> u8 {
-    result.quality
+    Ok(finish(result.as_ref()))
 }
 
 /// Decodes a JPEG, PNG, WebP or GIF (recognised by content) with the default
@@ -205,7 +239,7 @@ pub fn hash_bytes(bytes: &[u8]) -> Result<HashResult, PdqError> {
 
 /// [`hash_bytes`] with caller-chosen decoding limits.
 pub fn hash_bytes_with_limits(bytes: &[u8], limits: &DecodeLimits) -> Result<HashResult, PdqError> {
-    with_decoded(bytes, limits, hash_pixels, hash_quality)
+    with_decoded(bytes, limits, Path64::SkipBlur, single_hash)
 }
 
 /// Decodes image bytes as [`hash_bytes`] does and returns all eight dihedral
@@ -219,7 +253,7 @@ pub fn dihedral_hashes_bytes_with_limits(
     bytes: &[u8],
     limits: &DecodeLimits,
 ) -> Result<DihedralHashes, PdqError> {
-    with_decoded(bytes, limits, dihedral_pixels, dihedral_quality)
+    with_decoded(bytes, limits, Path64::Blur, dihedral_set)
 }
 
 /// Reads at most `limits.max_file_bytes` of a file, refusing larger ones
@@ -245,7 +279,7 @@ pub fn hash_file(path: impl AsRef<Path>) -> Result<HashResult, PdqError> {
 pub fn dihedral_hashes_file(path: impl AsRef<Path>) -> Result<DihedralHashes, PdqError> {
     let limits = DecodeLimits::default();
     let bytes = read_bounded(path.as_ref(), &limits)?;
-    with_decoded(&bytes, &limits, dihedral_pixels, dihedral_quality)
+    with_decoded(&bytes, &limits, Path64::Blur, dihedral_set)
 }
 
 /// Hashes many files on all cores; result `i` is for `paths[i]`. A file that
@@ -309,5 +343,42 @@ mod tests {
             total_distance += distance;
         }
         println!("total distance over six images: {total_distance}");
+    }
+
+    /// A spectrum whose coefficients are spread 1.0 apart, with `crowded`
+    /// of them moved to within 0.05 of the median.
+    fn spread_spectrum(quality: u8, crowded: usize) -> Spectrum {
+        let mut coefficients = [[0.0f32; 16]; 16];
+        for (index, value) in coefficients.iter_mut().flatten().enumerate() {
+            *value = index as f32;
+        }
+        // The median of 0..256 is the 128th smallest, 127.
+        for (offset, index) in (0..crowded).zip((0..256).filter(|index| *index != 127)) {
+            coefficients[index / 16][index % 16] =
+                127.0 + 0.04 * (offset as f32 + 1.0) / crowded as f32;
+        }
+        Spectrum {
+            coefficients,
+            quality,
+        }
+    }
+
+    #[test]
+    fn a_luma_plane_spectrum_is_trusted_only_with_quality_and_few_coefficients_near_the_median() {
+        assert!(luma_spectrum_is_trusted(Some(&spread_spectrum(80, 0))));
+        assert!(luma_spectrum_is_trusted(Some(&spread_spectrum(
+            80,
+            LUMA_SHORTCUT_MAX_NEAR_MEDIAN - 1
+        ))));
+        assert!(!luma_spectrum_is_trusted(Some(&spread_spectrum(
+            80,
+            LUMA_SHORTCUT_MAX_NEAR_MEDIAN
+        ))));
+        assert!(!luma_spectrum_is_trusted(Some(&spread_spectrum(
+            LUMA_SHORTCUT_MIN_QUALITY - 1,
+            0
+        ))));
+        // Under the minimum size there is nothing to recompute.
+        assert!(luma_spectrum_is_trusted(None));
     }
 }
