@@ -40,8 +40,10 @@
 //! reference's float order, far below the difference between Y and the
 //! luminance of decoded RGB; the fixtures hash identically either way);
 //! when the resulting quality is under 30 (nearly flat images, whose bits
-//! flip at any rounding change) the image is decoded again in full RGB and
-//! hashed from that, in the reference's arithmetic.
+//! flip at any rounding change), or when more than 10 DCT coefficients lie
+//! within 0.1 of the median (bits that Y's difference from the luminance of
+//! RGB can flip), the image is decoded again in full RGB and hashed from
+//! that, in the reference's arithmetic.
 //!
 //! # What this crate is not
 //!
