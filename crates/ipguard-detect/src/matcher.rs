@@ -305,16 +305,6 @@ impl Matcher {
         self.words.kinds(word_key(canonical)) & COMMON_WORD != 0
     }
 
-    /// The term-index entry of a canonical word, consulting the filter first.
-    fn entry(&self, canonical: &[u8]) -> Option<&KeyEntry> {
-        let key = word_key(canonical);
-        if self.filter.may_contain(key) {
-            self.keys.get(&key)
-        } else {
-            None
-        }
-    }
-
     /// Every accepted occurrence in `text`, in order of their end.
     pub(crate) fn find(&self, text: &NormalizedText, out: &mut Vec<Occurrence>) {
         let first = out.len();
@@ -647,10 +637,31 @@ impl Matcher {
         if !leet_allowed(leet, word.len()) {
             return;
         }
+        // The keys of the word and of its one-letter deletions, all tested
+        // against the filter before any is looked up: the filter is a few
+        // megabytes, and tests that do not wait on one another's cache
+        // misses overlap.
+        let mut keys = [0u64; 130];
+        let mut deleted = [0u8; 128];
+        let deletions =
+            (0..word.len()).filter_map(|skip| delete_at(&mut deleted, word, skip).map(word_key));
+        let mut count = 0;
+        for (slot, key) in keys
+            .iter_mut()
+            .zip(std::iter::once(word_key(word)).chain(deletions))
+        {
+            *slot = key;
+            count += 1;
+        }
+        let keys = keys.get(..count).unwrap_or_default();
+        let mut indexed = [false; 130];
+        for (indexed, &key) in indexed.iter_mut().zip(keys) {
+            *indexed = self.filter.may_contain(key);
+        }
         let mut found: Vec<u32> = Vec::new();
-        let mut consider = |key: &[u8]| {
-            let Some(entry) = self.entry(key) else {
-                return;
+        for (key, _) in keys.iter().zip(indexed).filter(|&(_, indexed)| indexed) {
+            let Some(entry) = self.keys.get(key) else {
+                continue;
             };
             for &term in &entry.candidates {
                 if found.contains(&term) {
@@ -672,13 +683,6 @@ impl Matcher {
                         found.push(term);
                     }
                 }
-            }
-        };
-        consider(word);
-        let mut deleted = [0u8; 128];
-        for skip in 0..word.len() {
-            if let Some(key) = delete_at(&mut deleted, word, skip) {
-                consider(key);
             }
         }
         for term in found {
