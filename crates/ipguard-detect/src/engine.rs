@@ -2,6 +2,7 @@
 //! what the matcher finds into a finding.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use rust_decimal::prelude::ToPrimitive;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -35,7 +36,7 @@ pub enum BuildError {
 }
 
 struct BrandData {
-    id: String,
+    id: Arc<str>,
     authorized_sellers: FxHashSet<String>,
     /// Reference price per category path, in the base currency.
     msrp: Vec<(String, f64)>,
@@ -43,6 +44,9 @@ struct BrandData {
 
 struct TermData {
     brand: u32,
+    /// The brand's id, shared with its `BrandData`: a match reports it
+    /// without reading the brand's data (one cache miss less per hit).
+    brand_id: Arc<str>,
     text: String,
     /// The term is also an everyday word ("apple", "coach", "苹果"), so it
     /// only counts with supporting context.
@@ -158,8 +162,9 @@ impl Engine {
                 };
                 msrp.push((category.clone(), amount));
             }
+            let brand_id: Arc<str> = Arc::from(brand.id.as_str());
             brands.push(BrandData {
-                id: brand.id.clone(),
+                id: Arc::clone(&brand_id),
                 authorized_sellers: brand.authorized_sellers.iter().cloned().collect(),
                 msrp,
             });
@@ -189,6 +194,7 @@ impl Engine {
                 };
                 terms.push(TermData {
                     brand: index as u32,
+                    brand_id: Arc::clone(&brand_id),
                     text: term.clone(),
                     ambiguous,
                     short,
@@ -274,7 +280,7 @@ impl Engine {
                     let (data, matched, variant) =
                         self.term_hit(text, &scratch.text, occurrence)?;
                     Some(TextMatch {
-                        brand: &self.brands.get(data.brand as usize)?.id,
+                        brand: &data.brand_id,
                         term: &data.text,
                         matched: matched.to_owned(),
                         variant,
@@ -408,7 +414,7 @@ impl Engine {
             if hits.is_empty() {
                 continue;
             }
-            brands.push(data.id.clone());
+            brands.push(data.id.to_string());
             let authorized = listing
                 .seller_id
                 .as_ref()
@@ -436,7 +442,7 @@ impl Engine {
             }
             if let Some(seller_id) = authorized {
                 authorized_reasons.push(Reason::AuthorizedSeller {
-                    brand: data.id.clone(),
+                    brand: data.id.to_string(),
                     seller_id: seller_id.clone(),
                 });
                 continue;
@@ -653,7 +659,7 @@ impl Engine {
         let risk = self.config.weights.price_anomaly * (0.5 + 0.5 * depth);
         Some((
             Reason::PriceAnomaly {
-                brand: brand.id.clone(),
+                brand: brand.id.to_string(),
                 category: reference_category.clone(),
                 ratio: (ratio * 1000.0).round() / 1000.0,
             },
