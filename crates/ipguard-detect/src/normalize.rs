@@ -393,29 +393,30 @@ impl WordState {
         folded: char,
         was_upper: bool,
     ) {
-        let (canonical, leet) = match folded {
-            'a'..='z' | 'A'..='Z' => (canonical_letter(folded.to_ascii_lowercase()), false),
-            '0'..='9' => (digit_letter(folded), true),
+        // The last value: whether `folded` is a letter, found once here (in
+        // other scripts that is a table search, and CJK text is all of them).
+        let (canonical, leet, letter) = match folded {
+            'a'..='z' | 'A'..='Z' => (canonical_letter(folded.to_ascii_lowercase()), false, true),
+            '0'..='9' => (digit_letter(folded), true, false),
             // As in `push_ascii`: "@" and "$" after a letter, "!" and "|"
             // only inside a word.
             '@' | '$' if self.prev_letter && self.pending == NO_BOUNDARY => {
-                (symbol_letter(folded), true)
+                (symbol_letter(folded), true, false)
             }
             '!' | '|'
                 if self.prev_letter
                     && self.pending == NO_BOUNDARY
                     && next_is_alphanumeric(text, next) =>
             {
-                (symbol_letter(folded), true)
+                (symbol_letter(folded), true, false)
             }
-            c if c.is_alphanumeric() => (c, false),
-            c if c.is_whitespace() => {
-                self.separator(HARD);
-                return;
-            }
-            _ => {
-                self.separator(SOFT);
-                return;
+            c => {
+                let letter = c.is_alphabetic();
+                if !letter && !c.is_numeric() {
+                    self.separator(if c.is_whitespace() { HARD } else { SOFT });
+                    return;
+                }
+                (c, false, letter)
             }
         };
         let cjk = is_cjk(canonical);
@@ -443,8 +444,9 @@ impl WordState {
             out.push_unit(byte, unit, orig_start as u32);
         }
         self.pending = NO_BOUNDARY;
-        self.prev_letter = canonical.is_alphabetic();
-        self.prev_lower = !was_upper && folded.is_alphabetic();
+        // Digits and symbols read as letters continue a word like letters.
+        self.prev_letter = leet || letter;
+        self.prev_lower = !was_upper && letter;
         self.prev_cjk = cjk;
     }
 }
