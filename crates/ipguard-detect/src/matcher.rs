@@ -772,12 +772,20 @@ impl PrefixFilter {
     /// bytes (which can only let more through: a pattern no longer than the
     /// text set every bit its own bytes lead to).
     fn index(text: &[u8]) -> usize {
-        let mut index = 0;
-        for i in 0..Self::BYTES {
-            let byte = text.get(i).copied().unwrap_or(0);
-            index = index << 5 | usize::from(byte & 31);
-        }
-        index
+        // Usually one four-byte load; only the last word of a text is short.
+        let bytes = text
+            .first_chunk::<{ Self::BYTES }>()
+            .copied()
+            .unwrap_or_else(|| {
+                let mut bytes = [0; Self::BYTES];
+                for (slot, &byte) in bytes.iter_mut().zip(text) {
+                    *slot = byte;
+                }
+                bytes
+            });
+        bytes
+            .iter()
+            .fold(0, |index, &byte| index << 5 | usize::from(byte & 31))
     }
 
     /// Whether a pattern may begin at the start of `text`.
