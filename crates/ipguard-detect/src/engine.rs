@@ -53,6 +53,8 @@ struct TermData {
     ambiguous: bool,
     /// Three canonical letters or fewer.
     short: bool,
+    /// Derived from a catalog term by dropping its leading "The".
+    bare: bool,
     /// For an ASCII term whose letters are its canonical form but for `l`
     /// (folded into `i` there): where its `l`s are. A match as written is
     /// then compared with the term from the canonical text it matched,
@@ -127,6 +129,8 @@ pub struct Engine {
     concepts: Vec<Concept>,
     rules: Vec<CategoryRule>,
     matcher: Matcher,
+    /// Some term was derived by dropping its article (see [`TermData::bare`]).
+    has_bare_terms: bool,
 }
 
 impl Engine {
@@ -176,10 +180,16 @@ impl Engine {
                 .filter(|term| term.contains(" & "))
                 .map(|term| term.replace(" & ", " and "))
                 .collect();
-            for term in std::iter::once(&brand.name)
+            // "The North Face" is mostly written "North Face".
+            let bare: Vec<String> = std::iter::once(&brand.name)
+                .chain(&brand.terms)
+                .filter_map(|term| without_article(term))
+                .collect();
+            let written = std::iter::once(&brand.name)
                 .chain(&brand.terms)
                 .chain(&spelled_out)
-            {
+                .map(|term| (term, false));
+            for (term, is_bare) in written.chain(bare.iter().map(|term| (term, true))) {
                 let canonical = prepare(term, true).canonical;
                 if canonical.is_empty() || !seen.insert(canonical.clone()) {
                     continue;
@@ -187,8 +197,12 @@ impl Engine {
                 let short = std::str::from_utf8(&canonical).map_or(0, |c| c.chars().count()) <= 3;
                 // Latin terms of three letters or fewer ("HP", "LV") stand
                 // for other things as often as for the brand ("5 HP motor").
+                // Without its article a name may be all ordinary words
+                // ("Body Shop"), which then need the listing's support.
                 let ambiguous = if canonical.is_ascii() {
-                    short || lexicon::common_words().contains(&lexicon::word_key(&canonical))
+                    short
+                        || lexicon::common_words().contains(&lexicon::word_key(&canonical))
+                        || (is_bare && all_common_words(term))
                 } else {
                     ambiguous_cjk.contains(&lexicon::word_key(&canonical))
                 };
@@ -198,6 +212,7 @@ impl Engine {
                     text: term.clone(),
                     ambiguous,
                     short,
+                    bare: is_bare,
                     l_positions: l_positions(term, &canonical),
                 });
                 term_texts.push(term.clone());
@@ -222,12 +237,13 @@ impl Engine {
         Ok(Engine {
             config,
             brands,
-            terms,
             replica,
             cues,
             concepts,
             rules: catalog.category_rules.clone(),
             matcher,
+            has_bare_terms: terms.iter().any(|term| term.bare),
+            terms,
         })
     }
 
@@ -296,6 +312,41 @@ impl Engine {
         normalize_into(text, &mut scratch.text);
         scratch.occurrences.clear();
         self.matcher.find(&scratch.text, &mut scratch.occurrences);
+        if self.has_bare_terms {
+            self.drop_bare_inside_full(&mut scratch.occurrences);
+        }
+    }
+
+    /// A name found without its article ("North Face") inside the full name
+    /// of the same brand ("The North Face", or "Thе North Face" with a
+    /// Cyrillic e) adds nothing to that occurrence.
+    fn drop_bare_inside_full(&self, occurrences: &mut Vec<Occurrence>) {
+        let term = |occurrence: &Occurrence| match occurrence.target {
+            Target::Term(term) => self.terms.get(term as usize),
+            _ => None,
+        };
+        let is_bare = |occurrence: &Occurrence| term(occurrence).is_some_and(|data| data.bare);
+        if !occurrences.iter().any(is_bare) {
+            return;
+        }
+        let inside_full: Vec<bool> = occurrences
+            .iter()
+            .map(|bare| {
+                is_bare(bare)
+                    && occurrences.iter().any(|full| {
+                        !is_bare(full)
+                            && term(full).map(|data| data.brand)
+                                == term(bare).map(|data| data.brand)
+                            && full.start <= bare.start
+                            && bare.end <= full.end
+                    })
+            })
+            .collect();
+        let mut index = 0;
+        occurrences.retain(|_| {
+            index += 1;
+            !inside_full[index - 1]
+        });
     }
 
     /// A brand-term occurrence as the seller wrote it, with its variant, or
@@ -788,6 +839,24 @@ struct Evidence {
 #[derive(Debug, Clone, Copy)]
 struct NoisyOr {
     clear: f64,
+}
+
+/// A term without its leading "The", when at least two words remain ("The
+/// North Face" but not "The Ordinary", whose rest is one ordinary word).
+fn without_article(term: &str) -> Option<String> {
+    let rest = term
+        .get(..4)
+        .filter(|article| article.eq_ignore_ascii_case("the "))
+        .and_then(|_| term.get(4..))?
+        .trim();
+    (rest.split_whitespace().count() >= 2).then(|| rest.to_owned())
+}
+
+/// Whether every word of `term` is an ordinary English word.
+fn all_common_words(term: &str) -> bool {
+    term.split_whitespace().all(|word| {
+        lexicon::common_words().contains(&lexicon::word_key(&prepare(word, false).canonical))
+    })
 }
 
 impl Default for NoisyOr {

@@ -647,3 +647,59 @@ fn the_engine_can_be_shared_between_threads() {
     });
     assert_eq!(finding.brands, ["nike"]);
 }
+
+#[test]
+fn a_name_with_a_leading_article_is_found_without_it_where_the_listing_supports_it() {
+    let catalog: Catalog = serde_json::from_value(serde_json::json!({
+        "brands": [
+            {"id": "the-north-face", "name": "The North Face", "terms": [],
+             "msrp": {"apparel/jackets": {"amount": "300", "currency": "USD"}}},
+            {"id": "the-ordinary", "name": "The Ordinary", "terms": [],
+             "msrp": {"beauty/skincare": {"amount": "12", "currency": "USD"}}}
+        ]
+    }))
+    .unwrap();
+    let engine = Engine::new(&catalog, DetectionConfig::default()).unwrap();
+    let scan_in = |title: &str, category: &str| {
+        let mut item = listing(title);
+        item.category = Some(category.into());
+        scan(&engine, &item)
+    };
+    for title in [
+        "North Face puffer jacket",
+        "north face nuptse",
+        "NorthFace nuptse",
+    ] {
+        assert_eq!(
+            scan_in(title, "apparel/jackets").brands,
+            ["the-north-face"],
+            "{title}"
+        );
+    }
+    // "North" and "Face" are ordinary words: elsewhere they are not the brand.
+    assert!(
+        scan_in("north face of the mountain print", "home/decor")
+            .brands
+            .is_empty()
+    );
+    // The full name, disguised, is reported once, not also as "North Face".
+    let disguised = scan_in("Th\u{0435} North Face down jacket", "apparel/jackets");
+    let brand_reasons: Vec<&Reason> = disguised
+        .reasons
+        .iter()
+        .filter(|reason| {
+            matches!(
+                reason,
+                Reason::BrandExact { .. } | Reason::BrandVariant { .. }
+            )
+        })
+        .collect();
+    assert_eq!(brand_reasons.len(), 1, "{brand_reasons:?}");
+    assert_eq!(variant_of(&disguised), Some(VariantKind::Lookalike));
+    // A single remaining word is too common to stand for the brand.
+    assert!(
+        scan_in("ordinary cotton tee", "beauty/skincare")
+            .brands
+            .is_empty()
+    );
+}
