@@ -225,7 +225,12 @@ impl Engine {
             .collect();
         let cues: Vec<&'static str> = lexicon::descriptive_cues().collect();
         let concepts = lexicon::concepts();
-        let keywords: Vec<Vec<&str>> = concepts.iter().map(|c| c.keywords.clone()).collect();
+        // A concept's exclusions follow its keywords, so an index past the
+        // keywords names an exclusion.
+        let keywords: Vec<Vec<&str>> = concepts
+            .iter()
+            .map(|c| c.keywords.iter().chain(&c.exclusions).copied().collect())
+            .collect();
         let matcher = Matcher::build(&MatcherInput {
             terms: &term_texts,
             replica: &replica,
@@ -426,6 +431,13 @@ impl Engine {
                     matched: matched().to_owned(),
                 }),
                 Target::Keyword(concept, keyword) => {
+                    if !self.is_concept_keyword(concept, keyword)
+                        || occurrences
+                            .iter()
+                            .any(|other| self.excludes(other, concept, occurrence))
+                    {
+                        continue;
+                    }
                     if !evidence.concepts.iter().any(|&(c, _)| c == concept) {
                         evidence.concepts.push((concept, keyword));
                     }
@@ -433,6 +445,22 @@ impl Engine {
                 Target::Cue(_) => {}
             }
         }
+    }
+
+    /// Whether keyword `keyword` of `concept` is one of its keywords rather
+    /// than one of its exclusions.
+    fn is_concept_keyword(&self, concept: u32, keyword: u32) -> bool {
+        self.concepts
+            .get(concept as usize)
+            .is_some_and(|data| (keyword as usize) < data.keywords.len())
+    }
+
+    /// Whether `other` is an exclusion of `concept` around `keyword`
+    /// ("airbag jacket" around "airbag").
+    fn excludes(&self, other: &Occurrence, concept: u32, keyword: &Occurrence) -> bool {
+        matches!(other.target, Target::Keyword(c, k) if c == concept && !self.is_concept_keyword(c, k))
+            && other.start < keyword.end
+            && keyword.start < other.end
     }
 
     fn score(

@@ -67,15 +67,26 @@ pub(crate) struct Concept {
     /// Letters-only fragments of category names that mean this concept.
     pub stems: Vec<&'static str>,
     pub keywords: Vec<&'static str>,
+    /// Longer phrases around a keyword that mean other goods ("airbag
+    /// jacket", "bike brake pads"), written with a leading `!` in the data.
+    pub exclusions: Vec<&'static str>,
 }
 
 pub(crate) fn concepts() -> Vec<Concept> {
     entries(CATEGORIES)
         .filter_map(|line| {
             let (stems, keywords) = line.split_once('\t')?;
+            let (exclusions, keywords): (Vec<&str>, Vec<&str>) = keywords
+                .split('|')
+                .map(str::trim)
+                .partition(|keyword| keyword.starts_with('!'));
             Some(Concept {
                 stems: stems.split(',').map(str::trim).collect(),
-                keywords: keywords.split('|').map(str::trim).collect(),
+                keywords,
+                exclusions: exclusions
+                    .iter()
+                    .map(|phrase| phrase.trim_start_matches('!'))
+                    .collect(),
             })
         })
         .collect()

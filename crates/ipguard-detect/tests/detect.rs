@@ -240,6 +240,61 @@ fn prohibited_categories_apply_per_platform_and_are_inferred_from_text() {
 }
 
 #[test]
+fn goods_that_only_share_a_keyword_with_a_banned_category_are_not_inferred_into_it() {
+    let engine = engine();
+    let infers = |title: &str, category: &str, platform: &str| {
+        let mut item = listing(title);
+        item.category = Some(category.into());
+        item.platform = Some(platform.into());
+        scan(&engine, &item).reasons.iter().any(|reason| {
+            matches!(
+                reason,
+                Reason::ProhibitedCategory {
+                    inferred_from: Some(_),
+                    ..
+                } | Reason::RestrictedCategory {
+                    inferred_from: Some(_),
+                    ..
+                }
+            )
+        })
+    };
+    assert!(infers(
+        "Steering wheel airbag module",
+        "home/decor",
+        "bazaar"
+    ));
+    assert!(!infers(
+        "Airbag jacket for motorcycle riders",
+        "apparel/jackets",
+        "bazaar"
+    ));
+    assert!(!infers(
+        "Airbag vest, CE level 2",
+        "sports/protection",
+        "bazaar"
+    ));
+    assert!(infers("Brake pads front set", "auto/parts", "bazaar"));
+    assert!(!infers(
+        "Bike brake pads for Shimano disc",
+        "sports/cycling",
+        "bazaar"
+    ));
+    // Supplements are restricted on the mall platform, whatever the category.
+    assert!(infers(
+        "Vitamin D3 2000 IU, 120 softgels",
+        "groceries/other",
+        "mall"
+    ));
+    assert!(infers(
+        "Whey protein powder 2kg",
+        "sports/nutrition",
+        "mall"
+    ));
+    assert!(!infers("Vitamin C face serum", "beauty/skincare", "mall"));
+}
+
+#[test]
 fn price_far_under_reference_is_an_anomaly_after_currency_conversion() {
     let engine = engine();
     let mut cheap = listing("Nike Air Max");
