@@ -1,10 +1,4 @@
 #!/usr/bin/env bash
 # PDQ hashing benchmark: ipguard-pdq against the reference pdqhash bindings.
 # Usage: bench/images/hash_bench.sh   (BENCH_SECONDS=3 per figure by default)
-set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-python="$("$root/scripts/pdq/setup_venv.sh")"
-target="${CARGO_TARGET_DIR:-$root/target}"
-(cd "$root" && cargo build --quiet --release -p ipguard-pdq --example pdq_bench)
-"$python" "$here/hash_bench.py" "$target/release/examples/pdq_bench"
+exec "$(dirname "${BASH_SOURCE[0]}")/run_pdq_example.sh" pdq_bench hash_bench.py "$@"
